@@ -1,0 +1,113 @@
+# Lightcone — build, test, start.
+#
+#   make            build build/lightcone (installs missing Debian packages first)
+#   make start      build if needed, then start a server on 127.0.0.1:3000
+#   make test       build and run every test; ends with "N passed, N failed"
+#   make fuzz       run the BSATN fuzzer for FUZZ_SECONDS (default 600)
+#   make format     reformat the C sources with clang-format
+#
+# Three builds of the same sources, each in its own directory:
+#   build/obj    release (-O2, gcc)            -> build/lightcone
+#   build/asan   AddressSanitizer + UBSan      -> build/asan/unit
+#   build/fuzz   libFuzzer + ASan + UBSan      -> build/fuzz/fuzz_bsatn
+
+CC        ?= gcc
+ASAN_CC   ?= clang
+FUZZ_CC   ?= clang
+PKGS      := libuv jansson
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+BASEFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -MMD -MP $(WARN)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS    ?= -O2 -g
+ASANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LIBS       = $(PKG_LIBS) -lpthread -lm -ldl
+
+# Every library source under src/, one directory per module; the CLI's
+# main() is kept apart so that test binaries can link the rest.
+LIB_SRC   := $(sort $(wildcard src/*/*.c))
+LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
+UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
+ITEST_SRC := $(sort $(wildcard tests/integration/*.c))
+
+OBJ       := $(LIB_SRC:%.c=build/obj/%.o)
+ASAN_OBJ  := $(LIB_SRC:%.c=build/asan/%.o)
+FUZZ_OBJ  := $(LIB_SRC:%.c=build/fuzz/%.o)
+
+DEPS_OK   := build/.deps-ok
+
+.PHONY: all start test unit fuzz format check-format clean deps
+
+all: build/lightcone
+
+# Installing packages is idempotent; the stamp keeps make from asking dpkg
+# on every build.  Delete it (or run `make deps`) to check again.
+$(DEPS_OK): scripts/deps.sh
+	@scripts/deps.sh
+	@mkdir -p build && touch $@
+
+deps:
+	@scripts/deps.sh && mkdir -p build && touch $(DEPS_OK)
+
+build/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+build/asan/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(BASEFLAGS) $(ASANFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+build/fuzz/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASEFLAGS) $(ASANFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+
+build/liblightcone.a: $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/liblightcone.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/lightcone: build/obj/src/cli/main.o build/liblightcone.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/unit: $(UNIT_SRC:%.c=build/obj/%.o) build/liblightcone.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/unit: $(UNIT_SRC:%.c=build/asan/%.o) build/asan/liblightcone.a
+	$(ASAN_CC) $(ASANFLAGS) -o $@ $^ $(LIBS)
+
+build/integration: $(ITEST_SRC:%.c=build/obj/%.o) build/liblightcone.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/fuzz/fuzz_bsatn: build/fuzz/tests/fuzz/fuzz_bsatn.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(ASANFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+start: build/lightcone
+	build/lightcone start
+
+TEST_BINS := build/lightcone build/unit build/asan/unit build/integration build/fuzz/fuzz_bsatn
+
+test: $(TEST_BINS)
+	@tests/run.sh
+
+unit: build/unit
+	build/unit $(T)
+
+FUZZ_SECONDS ?= 600
+fuzz: build/fuzz/fuzz_bsatn
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_bsatn -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus tests/fuzz/corpus
+
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SRC)
+
+check-format:
+	@clang-format --dry-run --Werror $(FORMAT_SRC)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
