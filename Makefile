@@ -16,7 +16,7 @@ ASAN_CC   ?= clang
 FUZZ_CC   ?= clang
 PKGS      := libuv jansson
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-BASEFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -MMD -MP $(WARN)
+BASEFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -MMD -MP $(WARN)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS    ?= -O2 -g
@@ -78,7 +78,7 @@ build/unit: $(UNIT_SRC:%.c=build/obj/%.o) build/liblightcone.a
 build/asan/unit: $(UNIT_SRC:%.c=build/asan/%.o) build/asan/liblightcone.a
 	$(ASAN_CC) $(ASANFLAGS) -o $@ $^ $(LIBS)
 
-build/integration: $(ITEST_SRC:%.c=build/obj/%.o) build/liblightcone.a
+build/integration: $(ITEST_SRC:%.c=build/obj/%.o) build/obj/tests/unit/test.o build/liblightcone.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 build/fuzz/fuzz_bsatn: build/fuzz/tests/fuzz/fuzz_bsatn.o $(FUZZ_OBJ)

@@ -32,15 +32,15 @@
 /* Stable error codes.  Never renumber: they appear in logs and tests. */
 enum {
     LC_OK = 0,
-    LC_ENOMEM = -1,    /* allocation failed */
-    LC_EINVAL = -2,    /* bad argument or request */
-    LC_ECORRUPT = -3,  /* bytes do not decode: truncated, hostile, damaged */
-    LC_ENOTFOUND = -4, /* no such thing */
-    LC_EEXIST = -5,    /* already exists / unique violation */
-    LC_EIO = -6,       /* operating-system I/O failure */
-    LC_ERANGE = -7,    /* value out of range / too large */
-    LC_EBUSY = -8,     /* resource held by someone else */
-    LC_EPERM = -9,     /* not authorized */
+    LC_ENOMEM = -1,        /* allocation failed */
+    LC_EINVAL = -2,        /* bad argument or request */
+    LC_ECORRUPT = -3,      /* bytes do not decode: truncated, hostile, damaged */
+    LC_ENOTFOUND = -4,     /* no such thing */
+    LC_EEXIST = -5,        /* already exists / unique violation */
+    LC_EIO = -6,           /* operating-system I/O failure */
+    LC_ERANGE = -7,        /* value out of range / too large */
+    LC_EBUSY = -8,         /* resource held by someone else */
+    LC_EPERM = -9,         /* not authorized */
     LC_EUNSUPPORTED = -10, /* valid, but not implemented here */
     LC_EINTERNAL = -11,    /* a bug: an invariant did not hold */
 };
@@ -56,11 +56,9 @@ typedef struct lc_err {
 } lc_err_t;
 
 /* Record code and a printf-style message in err (if not NULL); returns code. */
-int lc_err_set(lc_err_t *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int lc_err_set(lc_err_t *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefix the message already in err with more context ("reading row: ..."). */
-int lc_err_prefix(lc_err_t *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int lc_err_prefix(lc_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reset err to LC_OK with an empty message. */
 void lc_err_clear(lc_err_t *err);
 /* A short constant name for a code ("corrupt data"). */
@@ -81,16 +79,16 @@ int lc__corrupt(lc_err_t *err, const char *file, int line, const char *fmt, ...)
  * survive.  Use as `if (NEVER(p == NULL)) return LC_EINTERNAL;`. */
 #ifdef NDEBUG
 #define LC_ASSERT(x) ((void)0)
-#define NEVER(x) (x)
+#define NEVER(x)     (x)
 #else
 #define LC_ASSERT(x) ((x) ? (void)0 : lc__assert_fail(#x, __FILE__, __LINE__))
-#define NEVER(x) ((x) ? (lc__assert_fail("NEVER(" #x ")", __FILE__, __LINE__), 1) : 0)
+#define NEVER(x)     ((x) ? (lc__assert_fail("NEVER(" #x ")", __FILE__, __LINE__), 1) : 0)
 #endif
 _Noreturn void lc__assert_fail(const char *what, const char *file, int line);
 
 #define LC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define LC_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define LC_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define LC_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define LC_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 /* ---------------------------------------------------------------- memory */
 
@@ -141,7 +139,10 @@ int lc_buf_terminate(lc_buf_t *b);
 uint8_t *lc_buf_take(lc_buf_t *b, size_t *len);
 
 /* Little-endian loads and stores on raw memory (no alignment needed). */
-static inline uint16_t lc_load_u16le(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint16_t lc_load_u16le(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 static inline uint32_t lc_load_u32le(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -256,7 +257,10 @@ void *lc_map_get(const lc_map_t *m, const void *key, size_t klen);
 int lc_map_put(lc_map_t *m, const void *key, size_t klen, void *val, void **old);
 /* Remove key; returns its value or NULL if absent. */
 void *lc_map_del(lc_map_t *m, const void *key, size_t klen);
-static inline size_t lc_map_count(const lc_map_t *m) { return m->count; }
+static inline size_t lc_map_count(const lc_map_t *m)
+{
+    return m->count;
+}
 /* Iterate: start with *pos = 0; returns false at the end.  Must not be
  * mixed with puts or dels. */
 bool lc_map_next(const lc_map_t *m, size_t *pos, const void **key, size_t *klen, void **val);
@@ -295,12 +299,12 @@ const char *lc_log_level_name(lc_log_level_t level);
 void lc_log(lc_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lc_vlog(lc_log_level_t level, const char *fmt, va_list ap);
 #define lc_log_error(...) lc_log(LC_LOG_ERROR, __VA_ARGS__)
-#define lc_log_warn(...) lc_log(LC_LOG_WARN, __VA_ARGS__)
-#define lc_log_info(...) lc_log(LC_LOG_INFO, __VA_ARGS__)
+#define lc_log_warn(...)  lc_log(LC_LOG_WARN, __VA_ARGS__)
+#define lc_log_info(...)  lc_log(LC_LOG_INFO, __VA_ARGS__)
 #define lc_log_debug(...) lc_log(LC_LOG_DEBUG, __VA_ARGS__)
 /* Format one log line into out (used by lc_log and by tests). */
-int lc_log_format_line(lc_buf_t *out, lc_log_format_t format, int64_t wall_us,
-                       lc_log_level_t level, const char *msg);
+int lc_log_format_line(lc_buf_t *out, lc_log_format_t format, int64_t wall_us, lc_log_level_t level,
+                       const char *msg);
 
 /* ---------------------------------------------------------------- time */
 
@@ -320,8 +324,8 @@ uint32_t lc_crc32c(uint32_t crc, const void *p, size_t n);
 
 /* ---------------------------------------------------------------- blake3 */
 
-#define LC_BLAKE3_OUT_LEN 32
-#define LC_BLAKE3_KEY_LEN 32
+#define LC_BLAKE3_OUT_LEN   32
+#define LC_BLAKE3_KEY_LEN   32
 #define LC_BLAKE3_BLOCK_LEN 64
 #define LC_BLAKE3_CHUNK_LEN 1024
 #define LC_BLAKE3_MAX_DEPTH 54

@@ -220,6 +220,9 @@ int sats_value_cmp(const sats_typespace_t *ts, const sats_type_t *t, const sats_
                    const sats_value_t *b);
 bool sats_value_eq(const sats_typespace_t *ts, const sats_type_t *t, const sats_value_t *a,
                    const sats_value_t *b);
+/* Whether p[0..n) is well-formed UTF-8 as BSATN requires: no overlong forms,
+ * no surrogates (U+D800..U+DFFF), nothing above U+10FFFF. */
+bool sats_utf8_valid(const void *p, size_t n);
 
 /* ---------------------------------------------------------------- SATS-JSON */
 
@@ -234,7 +237,9 @@ typedef enum sats_json_mode {
 } sats_json_mode_t;
 
 /* Build a jansson value for v; NULL on allocation failure (err filled).
- * The caller owns the result (json_decref). */
+ * The caller owns the result (json_decref).  jansson integers are int64, so
+ * a u64/u128/i128 outside int64 becomes a JSON real here; sats_json_encode
+ * is exact. */
 struct json_t *sats_json_from_value(const sats_typespace_t *ts, const sats_type_t *t,
                                     const sats_value_t *v, sats_json_mode_t mode, lc_err_t *err);
 /* Append compact JSON text for v. */

@@ -28,12 +28,25 @@ typedef struct test_case {
 } test_case_t;
 
 #define TEST(name) static void test_##name(void)
-#define TEST_CASE(name) {#name, test_##name}
-#define TEST_END {NULL, NULL}
+#define TEST_CASE(name)                                                                            \
+    {                                                                                              \
+#name, test_##name                                                                         \
+    }
+#define TEST_END                                                                                   \
+    {                                                                                              \
+        NULL, NULL                                                                                 \
+    }
 
 /* Record a failed check; used by the macros below. */
 void test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Run every case of every table whose name contains filter (all when NULL);
+ * print "<suite>: N passed, N failed"; return 0 when none failed. */
+int test_run(const char *suite, const test_case_t *const *tables, size_t ntables,
+             const char *filter);
+/* Whether the running test has failed a check (integration tests keep the
+ * server's log when it has). */
+bool test_current_failed(void);
 /* Path of a fresh temporary directory, removed after the test. */
 const char *test_tmpdir(void);
 

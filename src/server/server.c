@@ -1,0 +1,197 @@
+/*
+ * `lightcone start`: configuration and the process lifecycle (see the state
+ * table in server.h).  The event loop is libuv's; for now it serves only
+ * signals — the network, databases and durability attach to it as their
+ * modules land.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "server.h"
+
+int server_default_data_dir(char *out, size_t outlen, lc_err_t *err)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (xdg && xdg[0] == '/')
+        n = snprintf(out, outlen, "%s/lightcone", xdg);
+    else if (home && home[0])
+        n = snprintf(out, outlen, "%s/.local/share/lightcone", home);
+    else
+        return lc_err_set(err, LC_EINVAL,
+                          "cannot choose a data directory: HOME is not set; "
+                          "pass --data-dir or set LIGHTCONE_DATA_DIR");
+    if (n < 0 || (size_t)n >= outlen)
+        return lc_err_set(err, LC_ERANGE, "data directory path is too long");
+    return LC_OK;
+}
+
+static int copy_setting(char *dst, size_t cap, const char *value, const char *what, lc_err_t *err)
+{
+    size_t n = strlen(value);
+    if (n == 0 || n >= cap)
+        return lc_err_set(err, LC_EINVAL, "%s is empty or too long", what);
+    memcpy(dst, value, n + 1);
+    return LC_OK;
+}
+
+int server_config_init(server_config_t *cfg, lc_err_t *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->log_level = LC_LOG_INFO;
+    cfg->log_format = LC_LOG_TEXT;
+    memcpy(cfg->listen_addr, SERVER_DEFAULT_LISTEN, sizeof SERVER_DEFAULT_LISTEN);
+    const char *v;
+    int rc;
+    if ((v = getenv("LIGHTCONE_DATA_DIR")) && v[0])
+        rc = copy_setting(cfg->data_dir, sizeof cfg->data_dir, v, "LIGHTCONE_DATA_DIR", err);
+    else
+        rc = server_default_data_dir(cfg->data_dir, sizeof cfg->data_dir, err);
+    if (rc != LC_OK)
+        return rc;
+    if ((v = getenv("LIGHTCONE_LISTEN_ADDR")) && v[0] &&
+        (rc = copy_setting(cfg->listen_addr, sizeof cfg->listen_addr, v, "LIGHTCONE_LISTEN_ADDR",
+                           err)) != LC_OK)
+        return rc;
+    if ((v = getenv("LIGHTCONE_LOG_LEVEL")) && v[0] && lc_log_level_parse(v, &cfg->log_level))
+        return lc_err_set(err, LC_EINVAL,
+                          "LIGHTCONE_LOG_LEVEL=%s: expected error, warn, info, debug or trace", v);
+    if ((v = getenv("LIGHTCONE_LOG_FORMAT")) && v[0]) {
+        if (strcmp(v, "text") == 0)
+            cfg->log_format = LC_LOG_TEXT;
+        else if (strcmp(v, "json") == 0)
+            cfg->log_format = LC_LOG_JSON;
+        else
+            return lc_err_set(err, LC_EINVAL, "LIGHTCONE_LOG_FORMAT=%s: expected text or json", v);
+    }
+    return LC_OK;
+}
+
+int server_parse_listen_addr(const char *addr, char *host, size_t hostlen, int *port, lc_err_t *err)
+{
+    const char *colon, *h = addr;
+    size_t hlen;
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (close == NULL || close[1] != ':')
+            return lc_err_set(err, LC_EINVAL, "listen address %s: expected [ipv6]:port", addr);
+        h = addr + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (colon == NULL)
+            return lc_err_set(err, LC_EINVAL, "listen address %s: expected host:port", addr);
+        hlen = (size_t)(colon - addr);
+    }
+    if (hlen == 0 || hlen >= hostlen)
+        return lc_err_set(err, LC_EINVAL, "listen address %s: bad host", addr);
+    memcpy(host, h, hlen);
+    host[hlen] = 0;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (colon[1] == 0 || *end != 0 || p < 0 || p > 65535)
+        return lc_err_set(err, LC_EINVAL, "listen address %s: port must be 0-65535", addr);
+    unsigned char probe[16];
+    if (inet_pton(AF_INET, host, probe) != 1 && inet_pton(AF_INET6, host, probe) != 1 &&
+        strcmp(host, "localhost") != 0)
+        return lc_err_set(err, LC_EINVAL, "listen address %s: %s is not an IP address", addr, host);
+    *port = (int)p;
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- run */
+
+typedef struct server {
+    const server_config_t *cfg;
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    int lock_fd;
+    int stop_signal; /* the signal that asked us to stop, or 0 */
+} server_t;
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+    server_t *s = h->data;
+    if (s->stop_signal) {
+        lc_log_warn("second %s: already shutting down", strsignal(signum));
+        return;
+    }
+    s->stop_signal = signum;
+    lc_log_info("received %s, shutting down", strsignal(signum));
+    uv_signal_stop(&s->sigint);
+    uv_signal_stop(&s->sigterm);
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+}
+
+static int open_storage(server_t *s, lc_err_t *err)
+{
+    s->lock_fd = -1;
+    if (s->cfg->in_memory) {
+        lc_log_info("in-memory mode: no data directory, nothing is kept after exit");
+        return LC_OK;
+    }
+    int rc = server_data_dir_open(s->cfg->data_dir, &s->lock_fd, err);
+    if (rc == LC_OK)
+        lc_log_info("data directory %s", s->cfg->data_dir);
+    return rc;
+}
+
+static int start_signals(server_t *s, lc_err_t *err)
+{
+    int rc = uv_signal_init(&s->loop, &s->sigint);
+    if (rc == 0)
+        rc = uv_signal_init(&s->loop, &s->sigterm);
+    s->sigint.data = s->sigterm.data = s;
+    if (rc == 0)
+        rc = uv_signal_start(&s->sigint, on_stop_signal, SIGINT);
+    if (rc == 0)
+        rc = uv_signal_start(&s->sigterm, on_stop_signal, SIGTERM);
+    if (rc != 0)
+        return lc_err_set(err, LC_EIO, "cannot install signal handlers: %s", uv_strerror(rc));
+    return LC_OK;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+int server_run(const server_config_t *cfg, lc_err_t *err)
+{
+    char host[256];
+    int port;
+    int rc = server_parse_listen_addr(cfg->listen_addr, host, sizeof host, &port, err);
+    if (rc != LC_OK)
+        return rc;
+
+    server_t s = {.cfg = cfg, .lock_fd = -1};
+    if ((rc = open_storage(&s, err)) != LC_OK)
+        return rc;
+    if ((rc = uv_loop_init(&s.loop)) != 0) {
+        if (s.lock_fd >= 0)
+            close(s.lock_fd);
+        return lc_err_set(err, LC_EIO, "cannot start the event loop: %s", uv_strerror(rc));
+    }
+    if ((rc = start_signals(&s, err)) == LC_OK) {
+        lc_log_info("lightcone ready (pid %ld, listen address %s)", (long)getpid(),
+                    cfg->listen_addr);
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+        lc_log_info("lightcone stopped");
+    }
+    /* Close anything still open (the error path) and drain the loop. */
+    uv_walk(&s.loop, close_handle, NULL);
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&s.loop) != 0)
+        lc_log_warn("event loop closed with handles still open");
+    if (s.lock_fd >= 0)
+        close(s.lock_fd); /* releases the flock */
+    return rc;
+}

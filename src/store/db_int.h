@@ -1,0 +1,203 @@
+/*
+ * db_int.h — the private structures of a store database: tables with their
+ * row versions, indexes, sequences, the catalog maps, the transaction and
+ * its undo log.  Shared by table.c, catalog.c, tx.c and view.c only.
+ *
+ * Row versions.  Every row r of a table has xmin[r], the offset of the
+ * transaction that created it (0 for bootstrap rows), and xmax[r], the
+ * offset of the transaction that deleted it (0 while live).  The active
+ * transaction stamps offset T = committed + 1 before it commits.
+ *
+ *   visible to the writer          xmax == 0
+ *   visible to a view at offset S  xmin <= S  and  (xmax == 0 or xmax > S)
+ *
+ * Invariants:
+ *   1. A row stays in its heap slot and in every index until it is freed;
+ *      deletion only stamps xmax.  So readers never see a half-removed row.
+ *   2. A row is freed (slot, tail and index entries released) only once no
+ *      open view has S < xmax (checked at commit; otherwise the row waits
+ *      on the table's pending list until the views close).
+ *   3. Only the writer mutates a table, and only while holding the table's
+ *      write lock; readers hold its read lock for one bounded chunk of rows.
+ *   4. Unique constraints and set semantics consider only rows visible to
+ *      the writer; dead rows awaiting freeing never conflict.
+ *   5. During a transaction no slot is freed, so row ids named in the undo
+ *      log are never reused before commit or rollback.
+ */
+#ifndef LC_STORE_DB_INT_H
+#define LC_STORE_DB_INT_H
+
+#include <pthread.h>
+
+#include "store.h"
+#include "store_int.h"
+
+typedef struct store_table store_table_t;
+
+typedef struct store_index {
+    uint32_t index_id;
+    char *name;
+    store_index_algo_t algo;
+    uint16_t ncols;
+    uint16_t *cols;
+    /* Types of the key's elements: the indexed columns, or the fields of a
+     * single product-typed column (module-abi.md §3.7). */
+    uint16_t nkey_types;
+    const sats_type_t **key_types;
+    bool unique;
+    char *constraint_name; /* the unique constraint enforced here, if any */
+    store_btree_t *bt;     /* BTREE and DIRECT */
+    store_hashidx_t *hx;   /* HASH */
+    store_table_t *table;
+} store_index_t;
+
+typedef struct store_sequence {
+    uint32_t sequence_id;
+    char *name;
+    store_table_t *table; /* the owner */
+    uint16_t col;
+    __int128 start, min_value, max_value, increment;
+    __int128 next;      /* the value to hand out next */
+    __int128 allocated; /* persisted high-water mark (st_sequence.allocated) */
+} store_sequence_t;
+
+struct store_table {
+    uint32_t table_id;
+    char *name;
+    lc_arena_t arena; /* schema memory: names, types, layout */
+    sats_typespace_t ts;
+    const sats_type_t *row_type;
+    store_layout_t layout;
+    store_heap_t *heap;
+    int32_t primary_key;
+    store_table_type_t type;
+    store_access_t access;
+    bool is_event;
+    uint32_t nindexes;
+    store_index_t **indexes;
+    uint32_t nseqs;
+    store_sequence_t *seqs;
+    store_index_t *first_unique; /* finds identical rows when present */
+    store_hashidx_t *rowset;     /* set semantics when no unique index */
+    /* row versions, indexed by row id */
+    uint64_t *xmin, *xmax;
+    uint32_t vcap;
+    uint64_t live; /* rows visible to the writer */
+    /* rows deleted by committed transactions, waiting for views to close */
+    uint32_t *pending;
+    uint32_t npending, pending_cap;
+    pthread_rwlock_t lock;
+    bool write_locked; /* by the active transaction */
+    bool dropped;
+    /* scratch for key building (writer only) */
+    lc_buf_t scratch;
+};
+
+typedef enum undo_kind {
+    UNDO_INSERT,    /* row was added: remove it */
+    UNDO_DELETE,    /* xmax was stamped: clear it */
+    UNDO_UNDELETE,  /* xmax was cleared: stamp it again */
+    UNDO_SEQ_ALLOC, /* sequence allocated mark moved: restore old */
+    UNDO_CREATE_TABLE,
+    UNDO_DROP_TABLE,
+} undo_kind_t;
+
+typedef struct undo_entry {
+    undo_kind_t kind;
+    uint32_t row;
+    store_table_t *table;
+    store_sequence_t *seq;
+    __int128 old_allocated;
+} undo_entry_t;
+
+struct store_view {
+    store_db_t *db;
+    uint64_t offset;
+    store_view_t *prev, *next;
+};
+
+struct store_db {
+    lc_map_t tables_by_name; /* name -> store_table_t* */
+    lc_map_t tables_by_id;   /* u64 id -> store_table_t* */
+    lc_map_t indexes_by_name;
+    lc_map_t indexes_by_id;
+    pthread_rwlock_t catalog_lock; /* guards the four maps */
+    store_table_t **graveyard;     /* dropped tables, freed at close */
+    uint32_t ngraveyard;
+    _Atomic uint64_t committed; /* offset of the last committed change */
+    pthread_mutex_t writer;     /* held by the active transaction */
+    pthread_mutex_t views_mu;   /* guards the views list */
+    store_view_t *views;
+    store_tx_t *active;
+    /* The thread running the active transaction (0 when none).  A view used
+     * on that same thread must not take table locks the transaction holds. */
+    _Atomic unsigned long writer_thread;
+};
+
+struct store_tx {
+    store_db_t *db;
+    uint64_t offset; /* T: committed + 1 */
+    lc_arena_t arena;
+    undo_entry_t *undo;
+    uint32_t nundo, undo_cap;
+    store_table_t **locked; /* tables write-locked by this tx */
+    uint32_t nlocked, locked_cap;
+    bool failed;
+};
+
+/* ---------------------------------------------------------------- table.c */
+
+/* Build the in-memory table for def (no catalog rows). */
+int store__table_new(const store_table_def_t *def, uint32_t table_id, store_table_t **out,
+                     lc_err_t *err);
+void store__table_free(store_table_t *t);
+/* Attach an index / sequence to a table (ids chosen by the caller). */
+int store__table_add_index(store_table_t *t, const store_index_def_t *def, uint32_t index_id,
+                           const char *constraint_name, lc_err_t *err);
+int store__table_add_sequence(store_table_t *t, const store_sequence_def_t *def,
+                              uint32_t sequence_id, lc_err_t *err);
+/* Make room for row versions up to row id r. */
+int store__table_versions_reserve(store_table_t *t, uint32_t r);
+/* Append the index key of row r (read from the heap) to out. */
+int store__index_row_key(const store_index_t *ix, uint32_t r, lc_buf_t *out);
+/* Encode a BSATN point of the index's key type into key bytes. */
+int store__index_point_key(const store_index_t *ix, const uint8_t *p, size_t n, lc_buf_t *out,
+                           lc_err_t *err);
+/* Add / remove row r in every index of t (and the row set). */
+int store__table_index_row(store_table_t *t, uint32_t r, lc_err_t *err);
+void store__table_unindex_row(store_table_t *t, uint32_t r);
+/* Physically remove row r: unindex and free its slot. */
+void store__table_free_row(store_table_t *t, uint32_t r);
+/* Visit rows whose key under ix equals key (dead ones included). */
+void store__index_lookup(store_index_t *ix, const uint8_t *key, size_t len,
+                         bool (*visit)(void *arg, uint32_t row), void *arg);
+/* A readable rendering of row r's key under ix, for error messages. */
+void store__index_describe_key(const store_index_t *ix, uint32_t r, char *out, size_t outlen);
+
+/* ---------------------------------------------------------------- catalog.c */
+
+int store__bootstrap(store_db_t *db, lc_err_t *err);
+store_table_t *store__table_by_id(store_db_t *db, uint32_t table_id);
+store_index_t *store__index_by_id(store_db_t *db, uint32_t index_id);
+/* Register / unregister a table and its indexes in the catalog maps. */
+int store__catalog_add(store_db_t *db, store_table_t *t);
+void store__catalog_remove(store_db_t *db, store_table_t *t);
+/* Rewrite a sequence's st_sequence row (its allocation mark moved). */
+int store__catalog_update_sequence(store_tx_t *tx, store_sequence_t *s, lc_err_t *err);
+
+/* ---------------------------------------------------------------- tx.c */
+
+int store__tx_lock_table(store_tx_t *tx, store_table_t *t, lc_err_t *err);
+int store__tx_push_undo(store_tx_t *tx, const undo_entry_t *e, lc_err_t *err);
+/* Make room for n more undo entries, so that pushing them cannot fail. */
+int store__tx_reserve_undo(store_tx_t *tx, uint32_t n, lc_err_t *err);
+
+/* ---------------------------------------------------------------- write.c */
+
+/* Delete the live rows among rows (ids gathered before deleting). */
+int store__delete_rows(store_tx_t *tx, store_table_t *t, const uint32_t *rows, uint32_t n,
+                       uint32_t *count, lc_err_t *err);
+/* Offset of the oldest open view, or UINT64_MAX if none. */
+uint64_t store__oldest_view(store_db_t *db);
+
+#endif /* LC_STORE_DB_INT_H */

@@ -1,0 +1,424 @@
+/*
+ * Transactions: writes in place, an undo log, and changesets.
+ *
+ * The one mutable transaction of a database (store_tx_begin holds the
+ * database's writer mutex until commit or rollback) stamps its offset T on
+ * the rows it creates (xmin) and deletes (xmax), and records each step in
+ * the undo log.  See db_int.h for the visibility rules and invariants.
+ *
+ * Commit, as numbered steps:
+ *   1. Walk the undo log in order and build the changeset: an INSERT whose
+ *      row is still live is an insert; a DELETE of a row that existed
+ *      before the transaction (xmin != T) and is still deleted is a delete,
+ *      reported once (a flag bit on xmax dedupes delete/undelete/delete).
+ *   2. Clear the flag bits.
+ *   3. If the changeset is not empty, publish T as the committed offset;
+ *      note the oldest open view.
+ *   4. Free the rows this transaction deleted that no view can still see
+ *      (rows it created itself, and all of them when no older view is
+ *      open); park the others on their table's pending list.  Event-table
+ *      rows are freed here too: they are reported, never stored.
+ *   5. Release the table locks and the writer mutex.
+ *
+ * Rollback walks the undo log backwards and inverts each step; freed rows
+ * never need restoring because nothing is freed before commit
+ * (invariant 5).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_int.h"
+
+#define XMAX_FLAG (1ULL << 63)
+
+/* ---------------------------------------------------------------- plumbing */
+
+int store__tx_lock_table(store_tx_t *tx, store_table_t *t, lc_err_t *err)
+{
+    if (t->write_locked)
+        return LC_OK;
+    if (tx->nlocked == tx->locked_cap) {
+        uint32_t cap = tx->locked_cap ? tx->locked_cap * 2 : 8;
+        store_table_t **v = lc_realloc(tx->locked, sizeof *v * cap);
+        if (v == NULL)
+            return lc_err_set(err, LC_ENOMEM, "out of memory");
+        tx->locked = v;
+        tx->locked_cap = cap;
+    }
+    pthread_rwlock_wrlock(&t->lock);
+    t->write_locked = true;
+    tx->locked[tx->nlocked++] = t;
+    return LC_OK;
+}
+
+int store__tx_reserve_undo(store_tx_t *tx, uint32_t n, lc_err_t *err)
+{
+    if (tx->undo_cap - tx->nundo >= n)
+        return LC_OK;
+    uint32_t cap = tx->undo_cap ? tx->undo_cap : 64;
+    while (cap - tx->nundo < n) cap *= 2;
+    undo_entry_t *v = lc_realloc(tx->undo, sizeof *v * cap);
+    if (v == NULL)
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    tx->undo = v;
+    tx->undo_cap = cap;
+    return LC_OK;
+}
+
+int store__tx_push_undo(store_tx_t *tx, const undo_entry_t *e, lc_err_t *err)
+{
+    int rc = store__tx_reserve_undo(tx, 1, err);
+    if (rc == LC_OK)
+        tx->undo[tx->nundo++] = *e;
+    return rc;
+}
+
+uint64_t store__oldest_view(store_db_t *db)
+{
+    uint64_t oldest = UINT64_MAX;
+    pthread_mutex_lock(&db->views_mu);
+    for (store_view_t *v = db->views; v; v = v->next)
+        if (v->offset < oldest)
+            oldest = v->offset;
+    pthread_mutex_unlock(&db->views_mu);
+    return oldest;
+}
+
+/* Free pending rows no open view can see any more. */
+static int collect_pending(store_tx_t *tx, lc_err_t *err)
+{
+    store_db_t *db = tx->db;
+    uint64_t oldest = store__oldest_view(db);
+    size_t pos = 0;
+    void *val;
+    while (lc_map_next(&db->tables_by_id, &pos, NULL, NULL, &val)) {
+        store_table_t *t = val;
+        if (t->npending == 0)
+            continue;
+        int rc = store__tx_lock_table(tx, t, err);
+        if (rc != LC_OK)
+            return rc;
+        uint32_t keep = 0;
+        for (uint32_t i = 0; i < t->npending; i++) {
+            uint32_t r = t->pending[i];
+            if (t->xmax[r] <= oldest)
+                store__table_free_row(t, r);
+            else
+                t->pending[keep++] = r;
+        }
+        t->npending = keep;
+    }
+    return LC_OK;
+}
+
+int store_tx_begin(store_db_t *db, store_tx_t **out, lc_err_t *err)
+{
+    store_tx_t *tx = lc_calloc(1, sizeof *tx);
+    if (tx == NULL)
+        return lc_err_set(err, LC_ENOMEM, "out of memory starting a transaction");
+    pthread_mutex_lock(&db->writer);
+    tx->db = db;
+    tx->offset = db->committed + 1;
+    lc_arena_init(&tx->arena, 16384);
+    db->active = tx;
+    db->writer_thread = (unsigned long)pthread_self();
+    int rc = collect_pending(tx, err);
+    if (rc != LC_OK) {
+        store_tx_rollback(tx);
+        return rc;
+    }
+    *out = tx;
+    return LC_OK;
+}
+
+lc_arena_t *store_tx_arena(store_tx_t *tx)
+{
+    return &tx->arena;
+}
+
+static void end_tx(store_tx_t *tx)
+{
+    for (uint32_t i = 0; i < tx->nlocked; i++) {
+        tx->locked[i]->write_locked = false;
+        pthread_rwlock_unlock(&tx->locked[i]->lock);
+    }
+    store_db_t *db = tx->db;
+    db->active = NULL;
+    db->writer_thread = 0;
+    lc_free(tx->locked);
+    lc_free(tx->undo);
+    lc_arena_free(&tx->arena);
+    lc_free(tx);
+    pthread_mutex_unlock(&db->writer);
+}
+
+/* ---------------------------------------------------------------- rollback */
+
+static void undo_one(store_tx_t *tx, const undo_entry_t *e)
+{
+    store_table_t *t = e->table;
+    switch (e->kind) {
+    case UNDO_INSERT:
+        if (t->xmax[e->row] == 0)
+            t->live--;
+        store__table_free_row(t, e->row);
+        break;
+    case UNDO_DELETE:
+        t->xmax[e->row] = 0;
+        t->live++;
+        break;
+    case UNDO_UNDELETE:
+        t->xmax[e->row] = tx->offset;
+        t->live--;
+        break;
+    case UNDO_SEQ_ALLOC:
+        e->seq->allocated = e->old_allocated;
+        break;
+    case UNDO_CREATE_TABLE:
+        store__catalog_remove(tx->db, t);
+        t->dropped = true;
+        break;
+    case UNDO_DROP_TABLE:
+        t->dropped = false;
+        if (store__catalog_add(tx->db, t) != LC_OK)
+            lc_log_error("rollback could not restore table %s: out of memory", t->name);
+        break;
+    }
+}
+
+void store_tx_rollback(store_tx_t *tx)
+{
+    for (uint32_t i = tx->nundo; i-- > 0;) undo_one(tx, &tx->undo[i]);
+    end_tx(tx);
+}
+
+/* ---------------------------------------------------------------- commit */
+
+typedef struct row_ref {
+    size_t off; /* into the builder's data buffer */
+    uint32_t len;
+} row_ref_t;
+
+typedef struct table_builder {
+    store_table_t *t;
+    row_ref_t *ins, *del;
+    uint32_t nins, ndel, cap_ins, cap_del;
+} table_builder_t;
+
+typedef struct cs_builder {
+    table_builder_t *tables;
+    uint32_t n, cap;
+    lc_buf_t data;
+} cs_builder_t;
+
+static table_builder_t *builder_for(cs_builder_t *b, store_table_t *t)
+{
+    for (uint32_t i = b->n; i-- > 0;)
+        if (b->tables[i].t == t)
+            return &b->tables[i];
+    if (b->n == b->cap) {
+        uint32_t cap = b->cap ? b->cap * 2 : 8;
+        table_builder_t *v = lc_realloc(b->tables, sizeof *v * cap);
+        if (v == NULL)
+            return NULL;
+        b->tables = v;
+        b->cap = cap;
+    }
+    table_builder_t *tb = &b->tables[b->n++];
+    memset(tb, 0, sizeof *tb);
+    tb->t = t;
+    return tb;
+}
+
+static int add_row(cs_builder_t *b, store_table_t *t, uint32_t r, bool insert)
+{
+    table_builder_t *tb = builder_for(b, t);
+    if (tb == NULL)
+        return LC_ENOMEM;
+    row_ref_t **v = insert ? &tb->ins : &tb->del;
+    uint32_t *n = insert ? &tb->nins : &tb->ndel;
+    uint32_t *cap = insert ? &tb->cap_ins : &tb->cap_del;
+    if (*n == *cap) {
+        uint32_t c = *cap ? *cap * 2 : 16;
+        row_ref_t *nv = lc_realloc(*v, sizeof *nv * c);
+        if (nv == NULL)
+            return LC_ENOMEM;
+        *v = nv;
+        *cap = c;
+    }
+    size_t off = b->data.len;
+    int rc = store_heap_read(t->heap, r, &b->data);
+    if (rc != LC_OK)
+        return rc;
+    (*v)[(*n)++] = (row_ref_t){off, (uint32_t)(b->data.len - off)};
+    return LC_OK;
+}
+
+static void builder_free(cs_builder_t *b)
+{
+    for (uint32_t i = 0; i < b->n; i++) {
+        lc_free(b->tables[i].ins);
+        lc_free(b->tables[i].del);
+    }
+    lc_free(b->tables);
+    lc_buf_free(&b->data);
+}
+
+/* Step 1: the changeset's rows, deduplicated. */
+static int collect_changes(store_tx_t *tx, cs_builder_t *b)
+{
+    uint64_t T = tx->offset;
+    for (uint32_t i = 0; i < tx->nundo; i++) {
+        const undo_entry_t *e = &tx->undo[i];
+        store_table_t *t = e->table;
+        int rc = LC_OK;
+        if (e->kind == UNDO_INSERT && t->xmax[e->row] == 0)
+            rc = add_row(b, t, e->row, true);
+        else if (e->kind == UNDO_DELETE && t->xmax[e->row] == T && t->xmin[e->row] != T) {
+            rc = add_row(b, t, e->row, false);
+            t->xmax[e->row] |= XMAX_FLAG;
+        }
+        if (rc != LC_OK)
+            return rc;
+    }
+    return LC_OK;
+}
+
+/* Step 2. */
+static void clear_flags(store_tx_t *tx)
+{
+    for (uint32_t i = 0; i < tx->nundo; i++) {
+        const undo_entry_t *e = &tx->undo[i];
+        if (e->kind == UNDO_DELETE)
+            e->table->xmax[e->row] &= ~XMAX_FLAG;
+    }
+}
+
+static int cmp_builders(const void *a, const void *b)
+{
+    uint32_t x = ((const table_builder_t *)a)->t->table_id;
+    uint32_t y = ((const table_builder_t *)b)->t->table_id;
+    return x < y ? -1 : x > y;
+}
+
+static int fill_refs(lc_arena_t *a, const uint8_t *base, const row_ref_t *refs, uint32_t n,
+                     const uint8_t *const **rows, const uint32_t **lens)
+{
+    const uint8_t **r = lc_arena_alloc(a, sizeof *r * (n ? n : 1));
+    uint32_t *l = lc_arena_alloc(a, sizeof *l * (n ? n : 1));
+    if (r == NULL || l == NULL)
+        return LC_ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        r[i] = base + refs[i].off;
+        l[i] = refs[i].len;
+    }
+    *rows = r;
+    *lens = l;
+    return LC_OK;
+}
+
+/* Copy the builder into the changeset's arena. */
+static int build_changeset(cs_builder_t *b, store_changeset_t *cs)
+{
+    if (b->n > 1)
+        qsort(b->tables, b->n, sizeof *b->tables, cmp_builders);
+    uint8_t *base = lc_arena_memdup(&cs->arena, b->data.data, b->data.len);
+    cs->tables = lc_arena_zalloc(&cs->arena, sizeof *cs->tables * (b->n ? b->n : 1));
+    if ((base == NULL && b->data.len) || cs->tables == NULL)
+        return LC_ENOMEM;
+    for (uint32_t i = 0; i < b->n; i++) {
+        table_builder_t *tb = &b->tables[i];
+        store_table_changes_t *tc = &cs->tables[i];
+        tc->table_id = tb->t->table_id;
+        tc->table_name = lc_arena_strdup(&cs->arena, tb->t->name);
+        tc->ninserts = tb->nins;
+        tc->ndeletes = tb->ndel;
+        tc->truncated = tb->ndel > 0 && tb->t->live == (tb->t->is_event ? tb->nins : 0);
+        if (tc->table_name == NULL ||
+            fill_refs(&cs->arena, base, tb->ins, tb->nins, &tc->inserts, &tc->insert_lens) ||
+            fill_refs(&cs->arena, base, tb->del, tb->ndel, &tc->deletes, &tc->delete_lens))
+            return LC_ENOMEM;
+    }
+    cs->ntables = b->n;
+    return LC_OK;
+}
+
+static int park_pending(store_table_t *t, uint32_t r)
+{
+    if (t->npending == t->pending_cap) {
+        uint32_t cap = t->pending_cap ? t->pending_cap * 2 : 64;
+        uint32_t *v = lc_realloc(t->pending, sizeof *v * cap);
+        if (v == NULL)
+            return LC_ENOMEM;
+        t->pending = v;
+        t->pending_cap = cap;
+    }
+    t->pending[t->npending++] = r;
+    return LC_OK;
+}
+
+/* Step 4. */
+static void free_dead_rows(store_tx_t *tx, uint64_t oldest)
+{
+    uint64_t T = tx->offset;
+    for (uint32_t i = 0; i < tx->nundo; i++) {
+        const undo_entry_t *e = &tx->undo[i];
+        store_table_t *t = e->table;
+        if (e->kind == UNDO_INSERT && t->is_event && t->xmax[e->row] == 0) {
+            store__table_free_row(t, e->row); /* reported, never stored */
+            t->live--;
+            continue;
+        }
+        if ((e->kind != UNDO_INSERT && e->kind != UNDO_DELETE) || t->xmax[e->row] != T ||
+            !store_heap_is_live(t->heap, e->row))
+            continue;
+        /* A row this transaction created was never visible to a view. */
+        if (t->xmin[e->row] == T || oldest >= T)
+            store__table_free_row(t, e->row);
+        else if (park_pending(t, e->row) != LC_OK)
+            lc_log_warn("table %s: cannot defer freeing a row (out of memory); it stays "
+                        "allocated until the database closes",
+                        t->name);
+    }
+}
+
+int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
+{
+    memset(cs, 0, sizeof *cs);
+    lc_arena_init(&cs->arena, 4096);
+    if (tx->failed) {
+        store_tx_rollback(tx);
+        return lc_err_set(err, LC_EINTERNAL,
+                          "transaction was rolled back: an earlier operation failed mid-way");
+    }
+    cs_builder_t b = {0};
+    int rc = collect_changes(tx, &b);
+    clear_flags(tx);
+    if (rc == LC_OK)
+        rc = build_changeset(&b, cs);
+    if (rc != LC_OK) {
+        builder_free(&b);
+        store_changeset_free(cs);
+        store_tx_rollback(tx);
+        return lc_err_set(err, LC_ENOMEM, "out of memory committing; transaction rolled back");
+    }
+    store_db_t *db = tx->db;
+    pthread_mutex_lock(&db->views_mu);
+    if (b.n > 0) {
+        cs->tx_offset = tx->offset;
+        db->committed = tx->offset;
+    }
+    pthread_mutex_unlock(&db->views_mu);
+    builder_free(&b);
+    free_dead_rows(tx, store__oldest_view(db));
+    end_tx(tx);
+    return LC_OK;
+}
+
+void store_changeset_free(store_changeset_t *cs)
+{
+    lc_arena_free(&cs->arena);
+    cs->tables = NULL;
+    cs->ntables = 0;
+}

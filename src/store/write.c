@@ -1,0 +1,449 @@
+/*
+ * Row writes inside the mutable transaction: insert (with sequences, set
+ * semantics and unique checks), update through a unique index, deletes and
+ * clear.  module-abi.md §3.5, §3.6, §6.6 and §6.7 are the contract.
+ *
+ * Insert, as numbered steps:
+ *   1. Check that the bytes are exactly one row of the table's type.
+ *   2. Fill every auto_inc column given as zero from its sequence.
+ *   3. Place the row in the heap (cheap), so that keys are read uniformly
+ *      from stored rows.
+ *   4. Set semantics: if an identical row is live, drop the new copy: a
+ *      successful no-op.  If an identical row was deleted earlier in this
+ *      transaction, un-delete it instead.
+ *   5. Unique constraints: any live row with the same key under a unique
+ *      index is a violation; the new copy is dropped.
+ *   6. Add the row to every index and record it in the undo log.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db_int.h"
+
+#define SEQUENCE_ALLOCATION_STEP 4096
+
+typedef struct found {
+    store_table_t *t;
+    uint32_t self;      /* the row being inserted, skipped */
+    const uint8_t *row; /* compare against these bytes, or NULL */
+    size_t len;
+    uint64_t T;
+    uint32_t hit;
+    bool hit_live;
+} found_t;
+
+/* Visitor: a row identical to f->row that is live or deleted by this tx. */
+static bool visit_identical(void *arg, uint32_t r)
+{
+    found_t *f = arg;
+    store_table_t *t = f->t;
+    if (r == f->self || (t->xmax[r] != 0 && t->xmax[r] != f->T))
+        return true;
+    if (!store_heap_row_equals(t->heap, r, f->row, f->len))
+        return true;
+    f->hit = r;
+    f->hit_live = t->xmax[r] == 0;
+    return f->hit_live ? false : true; /* keep looking: a live twin wins */
+}
+
+/* Visitor: any live row other than self. */
+static bool visit_live(void *arg, uint32_t r)
+{
+    found_t *f = arg;
+    if (r == f->self || f->t->xmax[r] != 0)
+        return true;
+    f->hit = r;
+    return false;
+}
+
+static int check_row(store_table_t *t, const uint8_t *row, size_t len, lc_err_t *err)
+{
+    lc_rd_t r = lc_rd_make(row, len);
+    lc_err_t e;
+    if (sats_bsatn_skip(&r, &t->ts, t->row_type, &e) != LC_OK)
+        return lc_err_set(err, LC_ECORRUPT, "row for table %s does not decode: %s", t->name, e.msg);
+    if (r.len != 0)
+        return lc_err_set(err, LC_ECORRUPT, "row for table %s has %zu bytes left over", t->name,
+                          r.len);
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- sequences */
+
+static int int_width(const store_table_t *t, uint16_t col, bool *is_signed)
+{
+    const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
+    const sats_type_t *ct = sats_resolve(&t->ts, rt->u.fields.items[col].type);
+    static const int widths[] = {
+        [SATS_I8] = 1,  [SATS_U8] = 1,  [SATS_I16] = 2, [SATS_U16] = 2,   [SATS_I32] = 4,
+        [SATS_U32] = 4, [SATS_I64] = 8, [SATS_U64] = 8, [SATS_I128] = 16, [SATS_U128] = 16};
+    *is_signed = ct->kind == SATS_I8 || ct->kind == SATS_I16 || ct->kind == SATS_I32 ||
+                 ct->kind == SATS_I64 || ct->kind == SATS_I128;
+    return widths[ct->kind];
+}
+
+/* Byte offset of every column in a valid row. */
+static int column_offsets(const store_table_t *t, const uint8_t *row, size_t len, size_t *offs)
+{
+    const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
+    lc_rd_t r = lc_rd_make(row, len);
+    for (uint32_t i = 0; i < rt->u.fields.n; i++) {
+        offs[i] = len - r.len;
+        if (sats_bsatn_skip(&r, &t->ts, rt->u.fields.items[i].type, NULL) != LC_OK)
+            return LC_ECORRUPT;
+    }
+    offs[rt->u.fields.n] = len;
+    return LC_OK;
+}
+
+static __int128 sequence_take(store_sequence_t *s)
+{
+    __int128 v = s->next;
+    __int128 next = v + s->increment;
+    if (s->increment > 0 && (next > s->max_value || next < v))
+        next = s->min_value;
+    else if (s->increment < 0 && (next < s->min_value || next > v))
+        next = s->max_value;
+    s->next = next;
+    return v;
+}
+
+/* Persist a new allocation mark before handing out values past the old one
+ * (engine.md §1.4), so a restart never reissues a committed value. */
+static int sequence_ensure_allocated(store_tx_t *tx, store_sequence_t *s, __int128 v, lc_err_t *err)
+{
+    bool inside = s->increment > 0 ? v < s->allocated : v > s->allocated;
+    if (inside)
+        return LC_OK;
+    undo_entry_t e = {.kind = UNDO_SEQ_ALLOC, .seq = s, .old_allocated = s->allocated};
+    int rc = store__tx_push_undo(tx, &e, err);
+    if (rc != LC_OK)
+        return rc;
+    s->allocated = v + (__int128)SEQUENCE_ALLOCATION_STEP * s->increment;
+    return store__catalog_update_sequence(tx, s, err);
+}
+
+static bool bytes_zero(const uint8_t *p, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* Step 2: returns the row to store (a copy in the tx arena when a value was
+ * generated) and the BSATN of the generated values in column order. */
+static int fill_sequences(store_tx_t *tx, store_table_t *t, const uint8_t **row, size_t *len,
+                          store_insert_result_t *res, lc_err_t *err)
+{
+    res->generated = NULL;
+    res->generated_len = 0;
+    if (t->nseqs == 0)
+        return LC_OK;
+    size_t offs[t->layout.ncols + 1];
+    if (column_offsets(t, *row, *len, offs) != LC_OK)
+        return lc_err_set(err, LC_ECORRUPT, "row for table %s does not decode", t->name);
+    uint8_t *copy = NULL, *gen = lc_arena_alloc(&tx->arena, 16 * t->nseqs);
+    uint32_t gen_len = 0;
+    if (gen == NULL)
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    for (uint16_t col = 0; col < t->layout.ncols; col++) { /* column order */
+        for (uint32_t i = 0; i < t->nseqs; i++) {
+            store_sequence_t *s = &t->seqs[i];
+            if (s->col != col)
+                continue;
+            bool sgn;
+            int w = int_width(t, col, &sgn);
+            if (!bytes_zero(*row + offs[col], w))
+                continue;
+            if (copy == NULL && (copy = lc_arena_memdup(&tx->arena, *row, *len)) == NULL)
+                return lc_err_set(err, LC_ENOMEM, "out of memory");
+            __int128 v = sequence_take(s);
+            int rc = sequence_ensure_allocated(tx, s, v, err);
+            if (rc != LC_OK)
+                return rc;
+            for (int b = 0; b < w; b++) {
+                uint8_t byte = (uint8_t)((unsigned __int128)v >> (8 * b));
+                copy[offs[col] + b] = byte;
+                gen[gen_len++] = byte;
+            }
+        }
+    }
+    if (copy)
+        *row = copy;
+    res->generated = gen;
+    res->generated_len = gen_len;
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- insert */
+
+static int place_row(store_tx_t *tx, store_table_t *t, const uint8_t *row, size_t len,
+                     uint32_t *out, lc_err_t *err)
+{
+    uint32_t r;
+    int rc = store_heap_insert(t->heap, row, len, &r);
+    if (rc == LC_OK && (rc = store__table_versions_reserve(t, r)) != LC_OK)
+        store_heap_delete(t->heap, r);
+    if (rc != LC_OK)
+        return lc_err_set(err, rc, "storing a row of table %s: %s", t->name, lc_strerror(rc));
+    t->xmin[r] = tx->offset;
+    t->xmax[r] = 0;
+    *out = r;
+    return LC_OK;
+}
+
+/* Step 4: an identical row, live or deleted by this transaction. */
+static void find_identical(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t *row,
+                           size_t len, found_t *f)
+{
+    *f = (found_t){
+        .t = t, .self = r, .row = row, .len = len, .T = tx->offset, .hit = STORE_ROW_NONE};
+    if (t->first_unique) {
+        lc_buf_reset(&t->scratch);
+        if (store__index_row_key(t->first_unique, r, &t->scratch) == LC_OK)
+            store__index_lookup(t->first_unique, t->scratch.data, t->scratch.len, visit_identical,
+                                f);
+    } else {
+        store_hashidx_lookup(t->rowset, row, len, visit_identical, f);
+    }
+}
+
+/* Step 5. */
+static int check_unique(store_table_t *t, uint32_t r, lc_err_t *err)
+{
+    for (uint32_t i = 0; i < t->nindexes; i++) {
+        store_index_t *ix = t->indexes[i];
+        if (!ix->unique)
+            continue;
+        lc_buf_reset(&t->scratch);
+        int rc = store__index_row_key(ix, r, &t->scratch);
+        if (rc != LC_OK)
+            return lc_err_set(err, rc, "reading a key of table %s", t->name);
+        found_t f = {.t = t, .self = r, .hit = STORE_ROW_NONE};
+        store__index_lookup(ix, t->scratch.data, t->scratch.len, visit_live, &f);
+        if (f.hit != STORE_ROW_NONE) {
+            char key[256];
+            store__index_describe_key(ix, r, key, sizeof key);
+            return lc_err_set(err, LC_EEXIST,
+                              "duplicate key value violates unique constraint \"%s\" of table "
+                              "\"%s\": %s already exists",
+                              ix->constraint_name, t->name, key);
+        }
+    }
+    return LC_OK;
+}
+
+static void fill_result(store_table_t *t, uint32_t r, const uint8_t *row, size_t len, bool existed,
+                        store_insert_result_t *res)
+{
+    res->row = r;
+    res->existed = existed;
+    res->row_bsatn = row;
+    res->row_len = (uint32_t)len;
+    (void)t;
+}
+
+/* Steps 3-6 for a row already checked and with sequences filled. */
+static int insert_checked(store_tx_t *tx, store_table_t *t, const uint8_t *row, size_t len,
+                          store_insert_result_t *res, lc_err_t *err)
+{
+    int rc = store__tx_lock_table(tx, t, err);
+    if (rc == LC_OK)
+        rc = store__tx_reserve_undo(tx, 1, err);
+    uint32_t r = STORE_ROW_NONE;
+    if (rc != LC_OK || (rc = place_row(tx, t, row, len, &r, err)) != LC_OK)
+        return rc;
+    found_t f;
+    find_identical(tx, t, r, row, len, &f);
+    if (f.hit != STORE_ROW_NONE) {
+        store_heap_delete(t->heap, r);
+        if (!f.hit_live) {
+            undo_entry_t e = {.kind = UNDO_UNDELETE, .table = t, .row = f.hit};
+            t->xmax[f.hit] = 0;
+            t->live++;
+            store__tx_push_undo(tx, &e, NULL); /* room reserved above */
+        }
+        fill_result(t, f.hit, row, len, f.hit_live, res);
+        return LC_OK;
+    }
+    if ((rc = check_unique(t, r, err)) != LC_OK ||
+        (rc = store__table_index_row(t, r, err)) != LC_OK) {
+        store_heap_delete(t->heap, r);
+        return rc;
+    }
+    undo_entry_t e = {.kind = UNDO_INSERT, .table = t, .row = r};
+    store__tx_push_undo(tx, &e, NULL); /* room reserved above */
+    t->live++;
+    fill_result(t, r, row, len, false, res);
+    return LC_OK;
+}
+
+static store_table_t *table_or_error(store_tx_t *tx, uint32_t table_id, lc_err_t *err)
+{
+    store_table_t *t = store__table_by_id(tx->db, table_id);
+    if (t == NULL)
+        lc_err_set(err, LC_ENOTFOUND, "no table with id %u", table_id);
+    return t;
+}
+
+int store_insert(store_tx_t *tx, uint32_t table_id, const uint8_t *row, size_t len,
+                 store_insert_result_t *res, lc_err_t *err)
+{
+    store_table_t *t = table_or_error(tx, table_id, err);
+    if (t == NULL)
+        return LC_ENOTFOUND;
+    int rc = check_row(t, row, len, err);
+    if (rc == LC_OK)
+        rc = fill_sequences(tx, t, &row, &len, res, err);
+    if (rc == LC_OK)
+        rc = insert_checked(tx, t, row, len, res, err);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- delete */
+
+static int delete_row(store_tx_t *tx, store_table_t *t, uint32_t r, lc_err_t *err)
+{
+    int rc = store__tx_lock_table(tx, t, err);
+    undo_entry_t e = {.kind = UNDO_DELETE, .table = t, .row = r};
+    if (rc == LC_OK)
+        rc = store__tx_push_undo(tx, &e, err);
+    if (rc != LC_OK)
+        return rc;
+    t->xmax[r] = tx->offset;
+    t->live--;
+    return LC_OK;
+}
+
+/* The live row byte-equal to row, or STORE_ROW_NONE. */
+static uint32_t find_live_copy(store_tx_t *tx, store_table_t *t, const uint8_t *row, size_t len)
+{
+    found_t f = {
+        .t = t, .self = STORE_ROW_NONE, .row = row, .len = len, .T = 0, .hit = STORE_ROW_NONE};
+    if (t->first_unique) {
+        lc_buf_t key = {0};
+        size_t offs[t->layout.ncols + 1];
+        int rc = column_offsets(t, row, len, offs);
+        const store_index_t *ix = t->first_unique;
+        const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
+        for (uint16_t i = 0; rc == LC_OK && i < ix->ncols; i++) {
+            uint16_t c = ix->cols[i];
+            lc_rd_t rd = lc_rd_make(row + offs[c], offs[c + 1] - offs[c]);
+            rc = store_key_append(&key, &rd, &t->ts, rt->u.fields.items[c].type);
+        }
+        if (rc == LC_OK)
+            store__index_lookup(t->first_unique, key.data, key.len, visit_identical, &f);
+        lc_buf_free(&key);
+    } else {
+        store_hashidx_lookup(t->rowset, row, len, visit_identical, &f);
+    }
+    (void)tx;
+    return f.hit != STORE_ROW_NONE && f.hit_live ? f.hit : STORE_ROW_NONE;
+}
+
+int store_delete_value(store_tx_t *tx, uint32_t table_id, const uint8_t *row, size_t len,
+                       uint32_t *deleted, lc_err_t *err)
+{
+    *deleted = 0;
+    store_table_t *t = table_or_error(tx, table_id, err);
+    if (t == NULL)
+        return LC_ENOTFOUND;
+    int rc = check_row(t, row, len, err);
+    if (rc != LC_OK)
+        return rc;
+    uint32_t r = find_live_copy(tx, t, row, len);
+    if (r == STORE_ROW_NONE)
+        return LC_OK;
+    rc = delete_row(tx, t, r, err);
+    if (rc == LC_OK)
+        *deleted = 1;
+    return rc;
+}
+
+int store_clear(store_tx_t *tx, uint32_t table_id, uint64_t *count, lc_err_t *err)
+{
+    *count = 0;
+    store_table_t *t = table_or_error(tx, table_id, err);
+    if (t == NULL)
+        return LC_ENOTFOUND;
+    for (uint32_t r = STORE_ROW_NONE; store_heap_next(t->heap, &r);) {
+        if (t->xmax[r] != 0)
+            continue;
+        int rc = delete_row(tx, t, r, err);
+        if (rc != LC_OK)
+            return rc;
+        (*count)++;
+    }
+    return LC_OK;
+}
+
+/* Delete each row in rows (ids collected before any deletion). */
+int store__delete_rows(store_tx_t *tx, store_table_t *t, const uint32_t *rows, uint32_t n,
+                       uint32_t *count, lc_err_t *err)
+{
+    *count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (t->xmax[rows[i]] != 0)
+            continue;
+        int rc = delete_row(tx, t, rows[i], err);
+        if (rc != LC_OK)
+            return rc;
+        (*count)++;
+    }
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- update */
+
+int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uint8_t *row,
+                 size_t len, store_insert_result_t *res, lc_err_t *err)
+{
+    store_table_t *t = table_or_error(tx, table_id, err);
+    if (t == NULL)
+        return LC_ENOTFOUND;
+    store_index_t *ix = store__index_by_id(tx->db, index_id);
+    if (ix == NULL || ix->table != t)
+        return lc_err_set(err, LC_ENOTFOUND, "no index with id %u on table %s", index_id, t->name);
+    if (!ix->unique)
+        return lc_err_set(err, LC_EINVAL, "index %s is not unique: cannot update through it",
+                          ix->name);
+    int rc = check_row(t, row, len, err);
+    if (rc == LC_OK)
+        rc = fill_sequences(tx, t, &row, &len, res, err);
+    if (rc != LC_OK)
+        return rc;
+    /* Find the old row by the new row's key under ix. */
+    lc_buf_t key = {0};
+    size_t offs[t->layout.ncols + 1];
+    rc = column_offsets(t, row, len, offs);
+    const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
+    for (uint16_t i = 0; rc == LC_OK && i < ix->ncols; i++) {
+        uint16_t c = ix->cols[i];
+        lc_rd_t rd = lc_rd_make(row + offs[c], offs[c + 1] - offs[c]);
+        rc = store_key_append(&key, &rd, &t->ts, rt->u.fields.items[c].type);
+    }
+    found_t f = {.t = t, .self = STORE_ROW_NONE, .hit = STORE_ROW_NONE};
+    if (rc == LC_OK)
+        store__index_lookup(ix, key.data, key.len, visit_live, &f);
+    lc_buf_free(&key);
+    if (rc != LC_OK)
+        return lc_err_set(err, LC_ECORRUPT, "row for table %s does not decode", t->name);
+    if (f.hit == STORE_ROW_NONE)
+        return lc_err_set(err, LC_ENOTFOUND, "no row in table %s with that %s key", t->name,
+                          ix->name);
+    if (store_heap_row_equals(t->heap, f.hit, row, len)) {
+        fill_result(t, f.hit, row, len, true, res);
+        return LC_OK;
+    }
+    uint32_t undo_mark = tx->nundo;
+    if ((rc = delete_row(tx, t, f.hit, err)) != LC_OK)
+        return rc;
+    rc = insert_checked(tx, t, row, len, res, err);
+    if (rc != LC_OK) { /* put the old row back */
+        t->xmax[f.hit] = 0;
+        t->live++;
+        tx->nundo = undo_mark;
+    }
+    return rc;
+}

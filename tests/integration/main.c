@@ -1,0 +1,17 @@
+/* The integration suite: tests that drive the real lightcone binary. */
+#include <signal.h>
+
+#include "base/base.h"
+#include "unit/test.h"
+
+extern const test_case_t test_start_cases[];
+
+static const test_case_t *const all_tables[] = {
+    test_start_cases,
+};
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    return test_run("integration", all_tables, LC_ARRAY_LEN(all_tables), argc > 1 ? argv[1] : NULL);
+}

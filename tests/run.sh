@@ -1,0 +1,78 @@
+#!/bin/sh
+# Runs every test suite and ends with one line: "N passed, N failed".
+#
+# Suites, each printing "<suite>: N passed, N failed":
+#   format       clang-format finds nothing to change
+#   unit         unit tests, release build
+#   unit-asan    the same tests under AddressSanitizer + UBSan
+#   fuzz         a short fixed libFuzzer run of the BSATN decoder
+#   integration  the real lightcone binary, started on free ports
+# A suite that crashes before printing its line counts as one failure.
+set -u
+cd "$(dirname "$0")/.."
+
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-20}
+total_pass=0
+total_fail=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# run SUITE COMMAND...: run, echo its output, add its counts to the totals.
+run() {
+    suite=$1
+    shift
+    echo "== $suite"
+    "$@" >"$log" 2>&1
+    status=$?
+    cat "$log"
+    line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "$suite: 0 passed, 1 failed (exit status $status, no summary)"
+        total_fail=$((total_fail + 1))
+        return
+    fi
+    p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/.*, ([0-9]+) failed/\1/')
+    if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1 # a non-zero exit must never read as a pass
+    fi
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f))
+}
+
+format_check() {
+    if make -s check-format; then
+        echo "format: 1 passed, 0 failed"
+    else
+        echo "format: 0 passed, 1 failed (run 'make format')"
+        return 1
+    fi
+}
+
+fuzz_smoke() {
+    corpus=$(mktemp -d)
+    build/fuzz/fuzz_bsatn -max_total_time="$FUZZ_SMOKE_SECONDS" -print_final_stats=1 \
+        "$corpus" tests/fuzz/corpus
+    status=$?
+    rm -rf "$corpus"
+    if [ $status -eq 0 ]; then
+        echo "fuzz: 1 passed, 0 failed"
+    else
+        echo "fuzz: 0 passed, 1 failed"
+    fi
+    return $status
+}
+
+asan_unit() {
+    LC_TEST_SUITE=unit-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit
+}
+
+run format format_check
+run unit build/unit
+run unit-asan asan_unit
+run fuzz fuzz_smoke
+run integration build/integration
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
