@@ -5,13 +5,18 @@
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make fuzz       run the BSATN fuzzer for FUZZ_SECONDS (default 600)
 #   make format     reformat the C sources with clang-format
+#   make bench-store  build and run the store benchmark against SQLite
+#                   (bench/store; results in bench/RESULTS.md)
 #
 # Three builds of the same sources, each in its own directory:
 #   build/obj    release (-O2, gcc)            -> build/lightcone
 #   build/asan   AddressSanitizer + UBSan      -> build/asan/unit
 #   build/fuzz   libFuzzer + ASan + UBSan      -> build/fuzz/fuzz_bsatn
 
-CC        ?= gcc
+# make's built-in default CC is "cc"; ours is gcc unless the caller chose.
+ifeq ($(origin CC),default)
+CC        := gcc
+endif
 ASAN_CC   ?= clang
 FUZZ_CC   ?= clang
 PKGS      := libuv jansson
@@ -36,7 +41,7 @@ FUZZ_OBJ  := $(LIB_SRC:%.c=build/fuzz/%.o)
 
 DEPS_OK   := build/.deps-ok
 
-.PHONY: all start test unit fuzz format check-format clean deps
+.PHONY: all start test unit fuzz bench-store format check-format clean deps
 
 all: build/lightcone
 
@@ -99,6 +104,14 @@ FUZZ_SECONDS ?= 600
 fuzz: build/fuzz/fuzz_bsatn
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_bsatn -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus tests/fuzz/corpus
+
+# Benchmarks: release objects, run by hand (not part of `make test`).
+build/bench/bench_store: build/obj/bench/store/bench_store.o build/liblightcone.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lsqlite3 $(LIBS)
+
+bench-store: build/bench/bench_store
+	build/bench/bench_store
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

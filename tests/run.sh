@@ -44,7 +44,8 @@ format_check() {
     if make -s check-format; then
         echo "format: 1 passed, 0 failed"
     else
-        echo "format: 0 passed, 1 failed (run 'make format')"
+        echo "run 'make format' to fix the layout"
+        echo "format: 0 passed, 1 failed"
         return 1
     fi
 }
@@ -52,9 +53,15 @@ format_check() {
 fuzz_smoke() {
     corpus=$(mktemp -d)
     build/fuzz/fuzz_bsatn -max_total_time="$FUZZ_SMOKE_SECONDS" -print_final_stats=1 \
-        "$corpus" tests/fuzz/corpus
+        "$corpus" tests/fuzz/corpus >"$corpus.log" 2>&1
     status=$?
-    rm -rf "$corpus"
+    # The fuzzer's progress lines are noise when it passes; show them on failure.
+    if [ $status -eq 0 ]; then
+        grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)' "$corpus.log"
+    else
+        tail -n 60 "$corpus.log"
+    fi
+    rm -rf "$corpus" "$corpus.log"
     if [ $status -eq 0 ]; then
         echo "fuzz: 1 passed, 0 failed"
     else

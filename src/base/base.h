@@ -114,6 +114,9 @@ typedef struct lc_buf {
     uint8_t *data;
     size_t len;
     size_t cap;
+    /* Set when a growth failed; cleared by reset.  Lets a caller make many
+     * appends and check once (as SQLite's StrAccum does). */
+    bool oom;
 } lc_buf_t;
 
 void lc_buf_init(lc_buf_t *b);

@@ -5,7 +5,8 @@
  *   1. len <= cap; data is NULL exactly when cap == 0.
  *   2. Growth at least doubles cap, so appending n bytes one at a time costs
  *      O(n) amortised.
- *   3. A failed allocation leaves the buffer as it was.
+ *   3. A failed allocation leaves the contents as they were and sets oom,
+ *      which stays set until the next reset.
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,14 +33,18 @@ int lc_buf_reserve(lc_buf_t *b, size_t n)
 {
     if (n <= b->cap - b->len)
         return LC_OK;
-    if (n > SIZE_MAX / 2 - b->len)
+    if (n > SIZE_MAX / 2 - b->len) {
+        b->oom = true;
         return LC_ENOMEM;
+    }
     size_t want = b->len + n;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < want) cap *= 2;
     uint8_t *p = lc_realloc(b->data, cap);
-    if (p == NULL)
+    if (p == NULL) {
+        b->oom = true;
         return LC_ENOMEM;
+    }
     b->data = p;
     b->cap = cap;
     return LC_OK;

@@ -492,8 +492,10 @@ static void put_cols(lc_buf_t *b, const uint16_t *cols, uint16_t n)
 static int insert_row(store_tx_t *tx, uint32_t table_id, lc_buf_t *b, uint32_t *generated,
                       lc_err_t *err)
 {
-    if (b->data == NULL && b->len == 0)
-        lc_buf_reserve(b, 1);
+    if ((b->data == NULL && lc_buf_reserve(b, 1) != LC_OK) || b->oom) {
+        lc_buf_reset(b);
+        return lc_err_set(err, LC_ENOMEM, "out of memory writing the catalog");
+    }
     store_insert_result_t res;
     int rc = store_insert(tx, table_id, b->data, b->len, &res, err);
     if (rc == LC_OK && generated)
@@ -593,6 +595,10 @@ int store__catalog_update_sequence(store_tx_t *tx, store_sequence_t *s, lc_err_t
         return LC_OK; /* the sequence's own row is being created right now */
     lc_buf_t b = {0};
     sequence_row(&b, s, t->table_id);
+    if (b.oom) {
+        lc_buf_free(&b);
+        return lc_err_set(err, LC_ENOMEM, "out of memory writing the catalog");
+    }
     store_insert_result_t res;
     int rc = store_update(tx, STORE_ST_SEQUENCE, st_sequence_pk_index, b.data, b.len, &res, err);
     lc_buf_free(&b);

@@ -163,6 +163,12 @@ int store__index_row_key(const store_index_t *ix, uint32_t r, lc_buf_t *out);
 /* Encode a BSATN point of the index's key type into key bytes. */
 int store__index_point_key(const store_index_t *ix, const uint8_t *p, size_t n, lc_buf_t *out,
                            lc_err_t *err);
+/* Byte offset of each column of a valid row (ncols + 1 entries, the last
+ * being len). */
+int store__row_offsets(const store_table_t *t, const uint8_t *row, size_t len, size_t *offs);
+/* Append the index key of a row given as BSATN (not stored) to out. */
+int store__index_key_of_bsatn(const store_index_t *ix, const uint8_t *row, size_t len,
+                              lc_buf_t *out);
 /* Add / remove row r in every index of t (and the row set). */
 int store__table_index_row(store_table_t *t, uint32_t r, lc_err_t *err);
 void store__table_unindex_row(store_table_t *t, uint32_t r);

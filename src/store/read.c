@@ -199,9 +199,12 @@ static int decode_bound(const store_index_t *ix, const sats_type_t *t, const uin
         *kind = STORE_BOUND_INCLUDED; /* every key with the prefix */
     } else {
         *kind = tag == 0 ? STORE_BOUND_INCLUDED : STORE_BOUND_EXCLUDED;
-        if (store_key_append(key, &r, &ix->table->ts, t) != LC_OK)
-            return lc_err_set(err, LC_ECORRUPT, "range bound for index %s does not decode",
-                              ix->name);
+        int rc = store_key_append(key, &r, &ix->table->ts, t);
+        if (rc != LC_OK)
+            return rc == LC_ENOMEM
+                       ? lc_err_set(err, rc, "out of memory")
+                       : lc_err_set(err, LC_ECORRUPT, "range bound for index %s does not decode",
+                                    ix->name);
     }
     if (r.len != 0)
         return lc_err_set(err, LC_ECORRUPT, "range bound for index %s has %zu bytes left over",
@@ -218,10 +221,14 @@ static int range_bounds(const store_index_t *ix, const store_range_t *range, lc_
                           "range scan on index %s: %u prefix columns leave none for the range",
                           ix->name, k);
     lc_rd_t r = lc_rd_make(range->prefix, k ? range->prefix_len : 0);
-    for (uint16_t i = 0; i < k; i++)
-        if (store_key_append(lo, &r, &ix->table->ts, ix->key_types[i]) != LC_OK)
-            return lc_err_set(err, LC_ECORRUPT, "range prefix for index %s does not decode",
-                              ix->name);
+    for (uint16_t i = 0; i < k; i++) {
+        int rc = store_key_append(lo, &r, &ix->table->ts, ix->key_types[i]);
+        if (rc != LC_OK)
+            return rc == LC_ENOMEM
+                       ? lc_err_set(err, rc, "out of memory")
+                       : lc_err_set(err, LC_ECORRUPT, "range prefix for index %s does not decode",
+                                    ix->name);
+    }
     if (r.len != 0)
         return lc_err_set(err, LC_ECORRUPT, "range prefix for index %s has %zu bytes left over",
                           ix->name, r.len);

@@ -332,7 +332,10 @@ int store__index_point_key(const store_index_t *ix, const uint8_t *p, size_t n, 
 {
     lc_rd_t rd = lc_rd_make(p, n);
     for (uint16_t i = 0; i < ix->nkey_types; i++) {
-        if (store_key_append(out, &rd, &ix->table->ts, ix->key_types[i]) != LC_OK)
+        int rc = store_key_append(out, &rd, &ix->table->ts, ix->key_types[i]);
+        if (rc == LC_ENOMEM)
+            return lc_err_set(err, rc, "out of memory");
+        if (rc != LC_OK)
             return lc_err_set(err, LC_ECORRUPT,
                               "key for index %s does not decode as its column types", ix->name);
     }
@@ -340,6 +343,34 @@ int store__index_point_key(const store_index_t *ix, const uint8_t *p, size_t n, 
         return lc_err_set(err, LC_ECORRUPT, "key for index %s has %zu trailing bytes", ix->name,
                           rd.len);
     return LC_OK;
+}
+
+int store__row_offsets(const store_table_t *t, const uint8_t *row, size_t len, size_t *offs)
+{
+    const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
+    lc_rd_t r = lc_rd_make(row, len);
+    for (uint32_t i = 0; i < rt->u.fields.n; i++) {
+        offs[i] = len - r.len;
+        if (sats_bsatn_skip(&r, &t->ts, rt->u.fields.items[i].type, NULL) != LC_OK)
+            return LC_ECORRUPT;
+    }
+    offs[rt->u.fields.n] = len;
+    return LC_OK;
+}
+
+int store__index_key_of_bsatn(const store_index_t *ix, const uint8_t *row, size_t len,
+                              lc_buf_t *out)
+{
+    const store_table_t *t = ix->table;
+    size_t offs[t->layout.ncols + 1];
+    int rc = store__row_offsets(t, row, len, offs);
+    const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
+    for (uint16_t i = 0; rc == LC_OK && i < ix->ncols; i++) {
+        uint16_t c = ix->cols[i];
+        lc_rd_t rd = lc_rd_make(row + offs[c], offs[c + 1] - offs[c]);
+        rc = store_key_append(out, &rd, &t->ts, rt->u.fields.items[c].type);
+    }
+    return rc;
 }
 
 void store__index_describe_key(const store_index_t *ix, uint32_t r, char *out, size_t outlen)

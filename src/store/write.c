@@ -82,20 +82,6 @@ static int int_width(const store_table_t *t, uint16_t col, bool *is_signed)
     return widths[ct->kind];
 }
 
-/* Byte offset of every column in a valid row. */
-static int column_offsets(const store_table_t *t, const uint8_t *row, size_t len, size_t *offs)
-{
-    const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
-    lc_rd_t r = lc_rd_make(row, len);
-    for (uint32_t i = 0; i < rt->u.fields.n; i++) {
-        offs[i] = len - r.len;
-        if (sats_bsatn_skip(&r, &t->ts, rt->u.fields.items[i].type, NULL) != LC_OK)
-            return LC_ECORRUPT;
-    }
-    offs[rt->u.fields.n] = len;
-    return LC_OK;
-}
-
 static __int128 sequence_take(store_sequence_t *s)
 {
     __int128 v = s->next;
@@ -141,7 +127,7 @@ static int fill_sequences(store_tx_t *tx, store_table_t *t, const uint8_t **row,
     if (t->nseqs == 0)
         return LC_OK;
     size_t offs[t->layout.ncols + 1];
-    if (column_offsets(t, *row, *len, offs) != LC_OK)
+    if (store__row_offsets(t, *row, *len, offs) != LC_OK)
         return lc_err_set(err, LC_ECORRUPT, "row for table %s does not decode", t->name);
     uint8_t *copy = NULL, *gen = lc_arena_alloc(&tx->arena, 16 * t->nseqs);
     uint32_t gen_len = 0;
@@ -194,19 +180,21 @@ static int place_row(store_tx_t *tx, store_table_t *t, const uint8_t *row, size_
 }
 
 /* Step 4: an identical row, live or deleted by this transaction. */
-static void find_identical(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t *row,
-                           size_t len, found_t *f)
+static int find_identical(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t *row,
+                          size_t len, found_t *f, lc_err_t *err)
 {
     *f = (found_t){
         .t = t, .self = r, .row = row, .len = len, .T = tx->offset, .hit = STORE_ROW_NONE};
-    if (t->first_unique) {
-        lc_buf_reset(&t->scratch);
-        if (store__index_row_key(t->first_unique, r, &t->scratch) == LC_OK)
-            store__index_lookup(t->first_unique, t->scratch.data, t->scratch.len, visit_identical,
-                                f);
-    } else {
+    if (t->first_unique == NULL) {
         store_hashidx_lookup(t->rowset, row, len, visit_identical, f);
+        return LC_OK;
     }
+    lc_buf_reset(&t->scratch);
+    int rc = store__index_row_key(t->first_unique, r, &t->scratch);
+    if (rc != LC_OK)
+        return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
+    store__index_lookup(t->first_unique, t->scratch.data, t->scratch.len, visit_identical, f);
+    return LC_OK;
 }
 
 /* Step 5. */
@@ -255,7 +243,10 @@ static int insert_checked(store_tx_t *tx, store_table_t *t, const uint8_t *row, 
     if (rc != LC_OK || (rc = place_row(tx, t, row, len, &r, err)) != LC_OK)
         return rc;
     found_t f;
-    find_identical(tx, t, r, row, len, &f);
+    if ((rc = find_identical(tx, t, r, row, len, &f, err)) != LC_OK) {
+        store_heap_delete(t->heap, r);
+        return rc;
+    }
     if (f.hit != STORE_ROW_NONE) {
         store_heap_delete(t->heap, r);
         if (!f.hit_live) {
@@ -316,30 +307,25 @@ static int delete_row(store_tx_t *tx, store_table_t *t, uint32_t r, lc_err_t *er
     return LC_OK;
 }
 
-/* The live row byte-equal to row, or STORE_ROW_NONE. */
-static uint32_t find_live_copy(store_tx_t *tx, store_table_t *t, const uint8_t *row, size_t len)
+/* The live row byte-equal to row (STORE_ROW_NONE if there is none). */
+static int find_live_copy(store_table_t *t, const uint8_t *row, size_t len, uint32_t *out,
+                          lc_err_t *err)
 {
     found_t f = {
         .t = t, .self = STORE_ROW_NONE, .row = row, .len = len, .T = 0, .hit = STORE_ROW_NONE};
     if (t->first_unique) {
         lc_buf_t key = {0};
-        size_t offs[t->layout.ncols + 1];
-        int rc = column_offsets(t, row, len, offs);
-        const store_index_t *ix = t->first_unique;
-        const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
-        for (uint16_t i = 0; rc == LC_OK && i < ix->ncols; i++) {
-            uint16_t c = ix->cols[i];
-            lc_rd_t rd = lc_rd_make(row + offs[c], offs[c + 1] - offs[c]);
-            rc = store_key_append(&key, &rd, &t->ts, rt->u.fields.items[c].type);
-        }
+        int rc = store__index_key_of_bsatn(t->first_unique, row, len, &key);
         if (rc == LC_OK)
             store__index_lookup(t->first_unique, key.data, key.len, visit_identical, &f);
         lc_buf_free(&key);
+        if (rc != LC_OK)
+            return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
     } else {
         store_hashidx_lookup(t->rowset, row, len, visit_identical, &f);
     }
-    (void)tx;
-    return f.hit != STORE_ROW_NONE && f.hit_live ? f.hit : STORE_ROW_NONE;
+    *out = f.hit != STORE_ROW_NONE && f.hit_live ? f.hit : STORE_ROW_NONE;
+    return LC_OK;
 }
 
 int store_delete_value(store_tx_t *tx, uint32_t table_id, const uint8_t *row, size_t len,
@@ -352,9 +338,9 @@ int store_delete_value(store_tx_t *tx, uint32_t table_id, const uint8_t *row, si
     int rc = check_row(t, row, len, err);
     if (rc != LC_OK)
         return rc;
-    uint32_t r = find_live_copy(tx, t, row, len);
-    if (r == STORE_ROW_NONE)
-        return LC_OK;
+    uint32_t r = STORE_ROW_NONE;
+    if ((rc = find_live_copy(t, row, len, &r, err)) != LC_OK || r == STORE_ROW_NONE)
+        return rc;
     rc = delete_row(tx, t, r, err);
     if (rc == LC_OK)
         *deleted = 1;
@@ -415,20 +401,13 @@ int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uin
         return rc;
     /* Find the old row by the new row's key under ix. */
     lc_buf_t key = {0};
-    size_t offs[t->layout.ncols + 1];
-    rc = column_offsets(t, row, len, offs);
-    const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
-    for (uint16_t i = 0; rc == LC_OK && i < ix->ncols; i++) {
-        uint16_t c = ix->cols[i];
-        lc_rd_t rd = lc_rd_make(row + offs[c], offs[c + 1] - offs[c]);
-        rc = store_key_append(&key, &rd, &t->ts, rt->u.fields.items[c].type);
-    }
     found_t f = {.t = t, .self = STORE_ROW_NONE, .hit = STORE_ROW_NONE};
+    rc = store__index_key_of_bsatn(ix, row, len, &key);
     if (rc == LC_OK)
         store__index_lookup(ix, key.data, key.len, visit_live, &f);
     lc_buf_free(&key);
     if (rc != LC_OK)
-        return lc_err_set(err, LC_ECORRUPT, "row for table %s does not decode", t->name);
+        return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
     if (f.hit == STORE_ROW_NONE)
         return lc_err_set(err, LC_ENOTFOUND, "no row in table %s with that %s key", t->name,
                           ix->name);

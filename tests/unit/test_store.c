@@ -2,6 +2,7 @@
  * updates, deletes, scans, transactions, changesets, read views, and a
  * randomized model test. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "store/store.h"
@@ -661,8 +662,8 @@ TEST(read_view_sees_its_snapshot)
 typedef struct reader_arg {
     store_db_t *db;
     uint32_t table;
-    volatile bool stop;
-    int inconsistent, views;
+    _Atomic bool stop;
+    _Atomic int inconsistent, views;
 } reader_arg_t;
 
 /* Every committed transaction keeps the row count a multiple of 10. */
@@ -699,7 +700,9 @@ TEST(concurrent_readers_see_whole_transactions)
     pthread_t th;
     CHECK(pthread_create(&th, NULL, reader_main, &ra) == 0);
     uint32_t next = 1;
-    for (int round = 0; round < 300; round++) {
+    /* Keep writing until the reader has checked enough views, however the
+     * scheduler interleaves the two threads. */
+    for (int round = 0; (round < 300 || ra.views < 50) && round < 1000000; round++) {
         store_tx_t *tx;
         store_changeset_t cs;
         if (store_tx_begin(db, &tx, &err) != LC_OK)
@@ -783,6 +786,72 @@ TEST(drop_table_and_rollback)
     CHECK(c && c->ndeletes == 1);
     store_changeset_free(&cs);
     CHECK_EQ_INT(store_table_id(db, "person", &id), LC_ENOTFOUND);
+    store_db_close(db);
+}
+
+/* Make the Nth allocation fail during a transaction, for every N until the
+ * transaction succeeds: each attempt must end in a clean error (then
+ * rollback) or a commit, and the table must hold exactly what was
+ * committed. */
+TEST(allocation_failures_leave_consistent_state)
+{
+    store_db_t *db;
+    lc_err_t err;
+    CHECK_OK(store_db_open(&db, &err));
+    uint32_t t, pk;
+    CHECK_OK(make_person(db, &t, &err));
+    CHECK_OK(store_index_id(db, "person_id_idx_btree", &pk));
+    uint64_t committed_rows = 0;
+    bool done = false;
+    for (long n = 1; !done && n < 5000; n++) {
+        store_tx_t *tx;
+        lc_fault_alloc_after(n);
+        int rc = store_tx_begin(db, &tx, &err);
+        if (rc != LC_OK) {
+            lc_fault_alloc_after(0);
+            CHECK_EQ_INT(rc, LC_ENOMEM);
+            continue;
+        }
+        for (uint32_t i = 0; i < 40 && rc == LC_OK; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "f%ld_%u", n, i);
+            rc = insert_person(tx, t, 0, name, 1, NULL, &err);
+        }
+        uint8_t key[4];
+        uint32_t deleted = 0;
+        lc_store_u32le(key, 1);
+        if (rc == LC_OK)
+            rc = store_delete_by_point(tx, pk, key, 4, &deleted, &err);
+        if (rc != LC_OK) {
+            lc_fault_alloc_after(0);
+            CHECK_MSG(rc == LC_ENOMEM, "n=%ld: rc %d (%s)", n, rc, err.msg);
+            store_tx_rollback(tx);
+        } else {
+            store_changeset_t cs;
+            rc = store_tx_commit(tx, &cs, &err);
+            lc_fault_alloc_after(0);
+            store_changeset_free(&cs);
+            if (rc == LC_OK) {
+                committed_rows += 40 - deleted;
+                done = true;
+            } else {
+                CHECK_EQ_INT(rc, LC_ENOMEM);
+            }
+        }
+        CHECK_OK(store_tx_begin(db, &tx, &err));
+        uint64_t count = tx_count(tx, t);
+        store_rows_t rows;
+        store_rows_init(&rows);
+        int scan = store_tx_scan(tx, t, &rows, &err);
+        uint32_t scanned = rows.count;
+        store_rows_free(&rows);
+        store_tx_rollback(tx);
+        CHECK_OK(scan);
+        CHECK_MSG(count == committed_rows && scanned == committed_rows,
+                  "n=%ld: %llu counted, %u scanned, %llu committed", n, (unsigned long long)count,
+                  scanned, (unsigned long long)committed_rows);
+    }
+    CHECK(done);
     store_db_close(db);
 }
 
@@ -935,6 +1004,7 @@ const test_case_t test_store_cases[] = {
     TEST_CASE(concurrent_readers_see_whole_transactions),
     TEST_CASE(event_table_reports_inserts_but_keeps_nothing),
     TEST_CASE(drop_table_and_rollback),
+    TEST_CASE(allocation_failures_leave_consistent_state),
     TEST_CASE(model_random_operations),
     TEST_END,
 };
