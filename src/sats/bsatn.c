@@ -641,11 +641,20 @@ static int cmp_wide(const uint8_t *a, const uint8_t *b, int n, bool is_signed)
     return 0;
 }
 
-/* IEEE 754 totalOrder: map the bits so that unsigned order is total order. */
+/* The reference orders floats as decorum's Total does (module-abi.md §3.7):
+ * every NaN is one value, greater than everything else, and -0 equals +0.
+ * Canonicalise those, then map the bits so that unsigned order is the
+ * IEEE 754 order of the remaining values. */
 static uint64_t total_key(uint64_t bits, int width)
 {
     uint64_t sign = 1ULL << (width - 1);
     uint64_t mask = width == 64 ? ~0ULL : (1ULL << width) - 1;
+    uint64_t exp = width == 64 ? 0x7ff0000000000000ULL : 0x7f800000ULL;
+    uint64_t frac = width == 64 ? 0x000fffffffffffffULL : 0x007fffffULL;
+    if ((bits & exp) == exp && (bits & frac) != 0)
+        return mask; /* NaN: above +inf, all NaNs equal */
+    if ((bits & ~sign & mask) == 0)
+        bits = 0; /* -0 is +0 */
     return (bits & sign) ? (~bits & mask) : (bits | sign);
 }
 

@@ -213,7 +213,8 @@ int sats_bsatn_decode_all(lc_arena_t *a, const void *p, size_t n, const sats_typ
                           const sats_type_t *t, sats_value_t *out, lc_err_t *err);
 
 /* Total order on values of type t, as the reference orders them: integers
- * numerically, floats by IEEE total order, strings and bytes bytewise, bools
+ * numerically, floats numerically with -0 == +0 and every NaN equal and
+ * above +inf (decorum's Total, as the reference), strings and bytes bytewise, bools
  * false < true, products and arrays lexicographically, sums by tag then
  * payload.  Returns <0, 0, >0. */
 int sats_value_cmp(const sats_typespace_t *ts, const sats_type_t *t, const sats_value_t *a,

@@ -34,7 +34,10 @@
  * all W inline bytes and is longer than W; only then is fetch(ctx, row)
  * called for the record's full key.  Fetch errors abort the operation
  * before anything is modified (all comparisons happen in the search phase
- * of insert and delete).
+ * of insert and delete).  The table must keep every indexed row's key
+ * fetchable until the row's entry is deleted (so: delete index entries
+ * before freeing the row).  A range iterator borrows its upper bound's key
+ * bytes until store_btree_iter_done, and reports a fetch error in it->err.
  *
  * Invariants (store_btree_check verifies them all):
  *   1. Records in each node are strictly increasing in (key, row) order, and
@@ -49,13 +52,13 @@
  *      An empty tree has no nodes at all (root NULL).
  *   4. Every non-root leaf holds >= 1 entry and every non-root inner node
  *      >= 2 children.  Every non-root node that is not the first or last of
- *      its level holds at least a quarter of its capacity (MIN_FILL).
+ *      its level holds at least a quarter of its capacity.
  *   5. A unique tree holds at most one entry per key.
  *
- * Split policy: a full node normally splits in half.  Appending at the end
- * of the last node of a level (ascending keys, auto-increment ids) splits
- * at the insertion point instead, leaving the left node full; inserting at
- * the front of the first node mirrors that.  So sequential inserts fill
+ * Split policy: a full node normally splits in half.  Inserting into the
+ * last eighth of the last node of a level (ascending keys, auto-increment
+ * ids) splits at the insertion point instead, so an append leaves the left
+ * node full; the first eighth of the first node mirrors that.  So sequential inserts fill
  * leaves completely and random inserts fill them ~70%.  Only the first and
  * last node of a level can be born sparse (invariant 4).
  *

@@ -31,6 +31,10 @@
  * B+tree for low-cardinality columns).  Insert and delete of a non-unique
  * entry never fetch: they match on (h, row).
  *
+ * fetch is called only for rows in the index (a unique insert, a lookup),
+ * so the table must delete a row's entry before freeing the row.  A lookup's
+ * visit callback must not modify the index.
+ *
  * Fetch errors: an insert or delete returns them unchanged with nothing
  * modified; a lookup treats a row whose key cannot be fetched as not
  * matching (lookup has no error channel).

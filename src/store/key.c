@@ -13,7 +13,8 @@
  *   I8 .. I256      big-endian, sign bit flipped     n bytes LE
  *   F32 / F64       IEEE bits big-endian; negative:  4 / 8 bytes LE
  *                   all bits flipped, else sign bit
- *                   flipped
+ *                   flipped; any NaN is all ones,
+ *                   -0 is written as +0
  *   String, bytes   each byte b: b, or 00 FF for     u32 len + len bytes
  *                   b == 00; then the end mark 00 00
  *   Array<T>        per element 01 + key(T); then    u32 count + elements
@@ -28,8 +29,10 @@
  * Invariants:
  *   1. Order: for values a, b of type t, memcmp order of key(a), key(b)
  *      (shorter-is-smaller on a common prefix) equals sats_value_cmp(a, b).
- *      Floats follow IEEE 754 totalOrder, exactly as sats_value_cmp does
- *      (-NaN < -inf < ... < -0 < +0 < ... < +inf < +NaN).
+ *      Floats follow the reference's order (decorum's Total), exactly as
+ *      sats_value_cmp does: -inf < ... < -0 == +0 < ... < +inf < NaN, and
+ *      every NaN (any sign or payload) has the same key.  So equal values
+ *      have equal keys, which unique indexes rely on.
  *   2. Prefix-freeness: no key of t is a proper prefix of another key of t.
  *      Fixed-size keys are trivially prefix-free; an escaped string ends at
  *      the first 00 not followed by FF; an array ends at the first element
@@ -122,19 +125,29 @@ static int enc_bool(kenc_t *e, lc_rd_t *r)
     return lc_buf_putc(e->out, v);
 }
 
-/* Floats: map the IEEE bits so that unsigned order is totalOrder. */
+/* Floats: the reference orders them as decorum's Total does (every NaN is
+ * one value above +inf, -0 equals +0), as sats_value_cmp does.  NaN keys are
+ * all ones; -0 is written as +0; otherwise the IEEE bits are mapped so that
+ * unsigned big-endian order is numeric order. */
 static int enc_float(kenc_t *e, lc_rd_t *r, int n)
 {
     const uint8_t *p;
     if (lc_rd_bytes(r, (size_t)n, &p) < 0)
         return LC_ECORRUPT;
+    uint64_t bits = 0;
+    for (int i = n - 1; i >= 0; i--) bits = bits << 8 | p[i];
+    uint64_t sign = 1ULL << (8 * n - 1), mask = n == 8 ? ~0ULL : (1ULL << 32) - 1;
+    uint64_t exp = n == 8 ? 0x7ff0000000000000ULL : 0x7f800000ULL;
+    if ((bits & exp) == exp && (bits & ~exp & ~sign & mask) != 0)
+        bits = mask; /* NaN */
+    else if ((bits & ~sign & mask) == 0)
+        bits = sign; /* either zero */
+    else
+        bits = (bits & sign) ? (~bits & mask) : (bits | sign);
     uint8_t *o = lc_buf_extend(e->out, (size_t)n);
     if (o == NULL)
         return LC_ENOMEM;
-    bool neg = p[n - 1] & 0x80;
-    for (int i = 0; i < n; i++) o[i] = neg ? (uint8_t)~p[n - 1 - i] : p[n - 1 - i];
-    if (!neg)
-        o[0] ^= 0x80;
+    for (int i = 0; i < n; i++) o[i] = (uint8_t)(bits >> (8 * (n - 1 - i)));
     return 0;
 }
 

@@ -34,7 +34,8 @@
  *   U8..U256        big-endian
  *   I8..I256        big-endian with the sign bit flipped
  *   F32/F64         IEEE bits big-endian; negative: all bits flipped,
- *                   otherwise the sign bit flipped (total order)
+ *                   otherwise the sign bit flipped; every NaN is all
+ *                   ones and -0 is +0 (the reference's decorum::Total)
  *   String, bytes   each 0x00 byte written as 0x00 0xFF, then 0x00 0x00
  *   Array<T>        each element as 0x01 + element key, then 0x00
  *   Product         fields' keys concatenated

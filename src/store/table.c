@@ -410,15 +410,35 @@ static int index_insert(store_index_t *ix, const lc_buf_t *key, uint32_t r)
                   : store_hashidx_insert(ix->hx, key->data, key->len, r, NULL);
 }
 
+static void index_remove(store_index_t *ix, const lc_buf_t *key, uint32_t r)
+{
+    int rc = ix->bt ? store_btree_delete(ix->bt, key->data, key->len, r)
+                    : store_hashidx_delete(ix->hx, key->data, key->len, r);
+    NEVER(rc != LC_OK);
+}
+
+/* Take row r out of the first n indexes of t. */
+static void unindex_first(store_table_t *t, uint32_t r, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        lc_buf_reset(&t->scratch);
+        if (store__index_row_key(t->indexes[i], r, &t->scratch) == LC_OK)
+            index_remove(t->indexes[i], &t->scratch, r);
+    }
+}
+
 int store__table_index_row(store_table_t *t, uint32_t r, lc_err_t *err)
 {
     int rc = LC_OK;
-    uint32_t done = 0;
-    for (; done < t->nindexes && rc == LC_OK; done++) {
+    uint32_t indexed = 0;
+    while (indexed < t->nindexes) {
         lc_buf_reset(&t->scratch);
-        rc = store__index_row_key(t->indexes[done], r, &t->scratch);
+        rc = store__index_row_key(t->indexes[indexed], r, &t->scratch);
         if (rc == LC_OK)
-            rc = index_insert(t->indexes[done], &t->scratch, r);
+            rc = index_insert(t->indexes[indexed], &t->scratch, r);
+        if (rc != LC_OK)
+            break;
+        indexed++;
     }
     if (rc == LC_OK && t->first_unique == NULL) {
         lc_buf_reset(&t->scratch);
@@ -428,31 +448,13 @@ int store__table_index_row(store_table_t *t, uint32_t r, lc_err_t *err)
     }
     if (rc == LC_OK)
         return LC_OK;
-    /* Take the row back out of the indexes it reached. */
-    for (uint32_t i = 0; i + 1 < done; i++) {
-        store_index_t *ix = t->indexes[i];
-        lc_buf_reset(&t->scratch);
-        if (store__index_row_key(ix, r, &t->scratch) != LC_OK)
-            continue;
-        if (ix->bt)
-            store_btree_delete(ix->bt, t->scratch.data, t->scratch.len, r);
-        else
-            store_hashidx_delete(ix->hx, t->scratch.data, t->scratch.len, r);
-    }
+    unindex_first(t, r, indexed);
     return lc_err_set(err, rc, "indexing a row of table %s: %s", t->name, lc_strerror(rc));
 }
 
 void store__table_unindex_row(store_table_t *t, uint32_t r)
 {
-    for (uint32_t i = 0; i < t->nindexes; i++) {
-        store_index_t *ix = t->indexes[i];
-        lc_buf_reset(&t->scratch);
-        if (store__index_row_key(ix, r, &t->scratch) != LC_OK)
-            continue;
-        int rc = ix->bt ? store_btree_delete(ix->bt, t->scratch.data, t->scratch.len, r)
-                        : store_hashidx_delete(ix->hx, t->scratch.data, t->scratch.len, r);
-        NEVER(rc != LC_OK);
-    }
+    unindex_first(t, r, t->nindexes);
     if (t->first_unique == NULL) {
         lc_buf_reset(&t->scratch);
         if (store_heap_read(t->heap, r, &t->scratch) == LC_OK)

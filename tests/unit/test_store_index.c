@@ -162,8 +162,11 @@ TEST(store_key_primitives)
     CHECK(key_is(NULL, P[SATS_F32], "0000803f", "bf800000")); /* 1.0 */
     CHECK(key_is(NULL, P[SATS_F32], "000080bf", "407fffff")); /* -1.0 */
     CHECK(key_is(NULL, P[SATS_F32], "00000000", "80000000")); /* +0 */
-    CHECK(key_is(NULL, P[SATS_F32], "00000080", "7fffffff")); /* -0 */
-    CHECK(key_is(NULL, P[SATS_F32], "0000c07f", "ffc00000")); /* NaN */
+    CHECK(key_is(NULL, P[SATS_F32], "00000080", "80000000")); /* -0 is +0 */
+    CHECK(key_is(NULL, P[SATS_F32], "0000807f", "ff800000")); /* +inf */
+    CHECK(key_is(NULL, P[SATS_F32], "0000c07f", "ffffffff")); /* every NaN */
+    CHECK(key_is(NULL, P[SATS_F32], "0100c0ff", "ffffffff"));
+    CHECK(key_is(NULL, P[SATS_F64], "010000000000f07f", "ffffffffffffffff"));
     CHECK(key_is(NULL, P[SATS_F64], "000000000000f03f", "bff0000000000000"));
     CHECK(key_is(NULL, P[SATS_F64], "000000000000f0ff", "000fffffffffffff")); /* -inf */
 }
