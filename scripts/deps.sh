@@ -23,6 +23,7 @@ libjwt-dev
 libssl-dev
 zlib1g-dev
 libbrotli-dev
+libsqlite3-dev
 wabt
 clang-format
 nodejs

@@ -88,7 +88,13 @@ int store__table_new(const store_table_def_t *def, uint32_t table_id, store_tabl
     if (t == NULL)
         return lc_err_set(err, LC_ENOMEM, "out of memory creating table %s", def->name);
     lc_arena_init(&t->arena, 4096);
-    pthread_rwlock_init(&t->lock, NULL);
+    /* A waiting writer blocks new readers: views read in short chunks, so
+     * without this a stream of them could starve the writer. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&t->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
     t->table_id = table_id;
     t->primary_key = def->primary_key;
     t->type = def->type;
