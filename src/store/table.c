@@ -21,31 +21,43 @@
 /* Bytes of a longer key kept inline before the tree asks for the rest. */
 #define INLINE_KEY_PREFIX 16
 
-static int copy_type(lc_arena_t *a, const sats_type_t *t, const sats_type_t **out)
+/* Deep-copy t into a with every Ref replaced by what it names, so a table's
+ * row type stands alone: catalog rows (st_column.col_type) then describe it
+ * completely and recovery needs no typespace.  Recursive types cannot be
+ * inlined and are refused, as in the reference (engine.md §1.1). */
+static int inline_type(lc_arena_t *a, const sats_typespace_t *ts, const sats_type_t *t, int depth,
+                       const sats_type_t **out)
 {
-    lc_buf_t b = {0};
-    int rc = sats_type_encode(&b, t);
-    if (rc == LC_OK) {
-        lc_rd_t r = lc_rd_make(b.data, b.len);
-        rc = sats_type_decode(a, &r, out, NULL);
+    if (depth > SATS_MAX_DEPTH)
+        return LC_EINVAL;
+    const sats_type_t *r = sats_resolve(ts, t);
+    if (r == NULL)
+        return LC_EINVAL;
+    if (r->kind == SATS_ARRAY) {
+        const sats_type_t *elem;
+        int rc = inline_type(a, ts, r->u.elem, depth + 1, &elem);
+        if (rc == LC_OK && (*out = sats_type_array(a, elem)) == NULL)
+            rc = LC_ENOMEM;
+        return rc;
     }
-    lc_buf_free(&b);
-    return rc;
-}
-
-static int copy_typespace(lc_arena_t *a, const sats_typespace_t *ts, sats_typespace_t *out)
-{
-    memset(out, 0, sizeof *out);
-    if (ts == NULL || ts->n == 0)
+    if (r->kind != SATS_PRODUCT && r->kind != SATS_SUM) {
+        *out = r; /* primitives are static singletons */
         return LC_OK;
-    lc_buf_t b = {0};
-    int rc = sats_typespace_encode(&b, ts);
-    if (rc == LC_OK) {
-        lc_rd_t r = lc_rd_make(b.data, b.len);
-        rc = sats_typespace_decode(a, &r, out, NULL);
     }
-    lc_buf_free(&b);
-    return rc;
+    uint32_t n = r->u.fields.n;
+    const char **names = lc_arena_alloc(a, sizeof *names * (n ? n : 1));
+    const sats_type_t **types = lc_arena_alloc(a, sizeof *types * (n ? n : 1));
+    if (names == NULL || types == NULL)
+        return LC_ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        names[i] = r->u.fields.items[i].name;
+        int rc = inline_type(a, ts, r->u.fields.items[i].type, depth + 1, &types[i]);
+        if (rc != LC_OK)
+            return rc;
+    }
+    *out = r->kind == SATS_PRODUCT ? sats_type_product(a, n, names, types)
+                                   : sats_type_sum(a, n, names, types);
+    return *out ? LC_OK : LC_ENOMEM;
 }
 
 static int fetch_key_cb(void *ctx, uint32_t row, lc_buf_t *out)
@@ -101,9 +113,9 @@ int store__table_new(const store_table_def_t *def, uint32_t table_id, store_tabl
     t->access = def->access;
     t->is_event = def->is_event;
     t->name = lc_arena_strdup(&t->arena, def->name);
-    rc = t->name ? copy_typespace(&t->arena, def->ts, &t->ts) : LC_ENOMEM;
-    if (rc == LC_OK)
-        rc = copy_type(&t->arena, def->row_type, &t->row_type);
+    rc = t->name ? inline_type(&t->arena, def->ts, def->row_type, 0, &t->row_type) : LC_ENOMEM;
+    if (rc == LC_EINVAL)
+        lc_err_set(err, rc, "table %s: the row type is recursive or nested too deeply", def->name);
     if (rc == LC_OK)
         rc = store_layout_build(&t->arena, &t->ts, t->row_type, &t->layout, err);
     if (rc == LC_OK && (t->heap = store_heap_new(&t->layout)) == NULL)
