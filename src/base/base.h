@@ -117,9 +117,15 @@ typedef struct lc_buf {
     /* Set when a growth failed; cleared by reset.  Lets a caller make many
      * appends and check once (as SQLite's StrAccum does). */
     bool oom;
+    /* data is the caller's memory (lc_buf_init_with), never freed here;
+     * growing past it moves the contents to the heap. */
+    bool borrowed;
 } lc_buf_t;
 
 void lc_buf_init(lc_buf_t *b);
+/* Start with the caller's memory (e.g. a stack array) as the first cap
+ * bytes, so short contents need no allocation. */
+void lc_buf_init_with(lc_buf_t *b, void *mem, size_t cap);
 void lc_buf_free(lc_buf_t *b);
 /* Forget the contents, keep the memory. */
 void lc_buf_reset(lc_buf_t *b);

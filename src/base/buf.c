@@ -2,7 +2,8 @@
  * Growable byte buffers (lc_buf_t) and bounds-checked readers (lc_rd_t).
  *
  * Invariants of lc_buf_t:
- *   1. len <= cap; data is NULL exactly when cap == 0.
+ *   1. len <= cap; data is NULL exactly when cap == 0; data is lc_malloc'd
+ *      unless borrowed (the caller's memory, never freed or resized here).
  *   2. Growth at least doubles cap, so appending n bytes one at a time costs
  *      O(n) amortised.
  *   3. A failed allocation leaves the contents as they were and sets oom,
@@ -18,9 +19,18 @@ void lc_buf_init(lc_buf_t *b)
     memset(b, 0, sizeof *b);
 }
 
+void lc_buf_init_with(lc_buf_t *b, void *mem, size_t cap)
+{
+    memset(b, 0, sizeof *b);
+    b->data = mem;
+    b->cap = cap;
+    b->borrowed = true;
+}
+
 void lc_buf_free(lc_buf_t *b)
 {
-    lc_free(b->data);
+    if (!b->borrowed)
+        lc_free(b->data);
     memset(b, 0, sizeof *b);
 }
 
@@ -40,11 +50,14 @@ int lc_buf_reserve(lc_buf_t *b, size_t n)
     size_t want = b->len + n;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < want) cap *= 2;
-    uint8_t *p = lc_realloc(b->data, cap);
+    uint8_t *p = b->borrowed ? lc_malloc(cap) : lc_realloc(b->data, cap);
     if (p == NULL) {
         b->oom = true;
         return LC_ENOMEM;
     }
+    if (b->borrowed && b->len)
+        memcpy(p, b->data, b->len);
+    b->borrowed = false;
     b->data = p;
     b->cap = cap;
     return LC_OK;
@@ -144,6 +157,17 @@ int lc_buf_terminate(lc_buf_t *b)
 
 uint8_t *lc_buf_take(lc_buf_t *b, size_t *len)
 {
+    if (b->borrowed) { /* the caller's memory cannot be handed over: copy it */
+        uint8_t *copy = lc_malloc(b->len ? b->len : 1);
+        if (copy == NULL)
+            return NULL;
+        if (b->len)
+            memcpy(copy, b->data, b->len);
+        if (len)
+            *len = b->len;
+        memset(b, 0, sizeof *b);
+        return copy;
+    }
     uint8_t *p = b->data;
     if (len)
         *len = b->len;

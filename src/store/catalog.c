@@ -365,6 +365,16 @@ store_index_t *store__index_by_id(store_db_t *db, uint32_t index_id)
     return ix;
 }
 
+store_table_t *store__table_by_id_writer(store_db_t *db, uint32_t table_id)
+{
+    return lc_map_get_u64(&db->tables_by_id, table_id);
+}
+
+store_index_t *store__index_by_id_writer(store_db_t *db, uint32_t index_id)
+{
+    return lc_map_get_u64(&db->indexes_by_id, index_id);
+}
+
 static int graveyard_remove(store_db_t *db, store_table_t *t)
 {
     for (uint32_t i = 0; i < db->ngraveyard; i++) {

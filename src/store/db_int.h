@@ -82,7 +82,9 @@ struct store_table {
     /* row versions, indexed by row id */
     uint64_t *xmin, *xmax;
     uint32_t vcap;
-    uint64_t live; /* rows visible to the writer */
+    uint64_t live;     /* rows visible to the writer */
+    uint64_t ndead;    /* rows present with xmax != 0 (deleted, not yet freed) */
+    uint64_t max_xmin; /* highest xmin of any row ever placed */
     /* rows deleted by committed transactions, waiting for views to close */
     uint32_t *pending;
     uint32_t npending, pending_cap;
@@ -172,6 +174,19 @@ int store__index_key_of_bsatn(const store_index_t *ix, const uint8_t *row, size_
 /* Add / remove row r in every index of t (and the row set). */
 int store__table_index_row(store_table_t *t, uint32_t r, lc_err_t *err);
 void store__table_unindex_row(store_table_t *t, uint32_t r);
+/* Mark live row r deleted by the transaction at offset T, and back. */
+static inline void store__row_kill(store_table_t *t, uint32_t r, uint64_t T)
+{
+    t->xmax[r] = T;
+    t->ndead++;
+    t->live--;
+}
+static inline void store__row_revive(store_table_t *t, uint32_t r)
+{
+    t->xmax[r] = 0;
+    t->ndead--;
+    t->live++;
+}
 /* Physically remove row r: unindex and free its slot. */
 void store__table_free_row(store_table_t *t, uint32_t r);
 /* Visit rows whose key under ix equals key (dead ones included). */
@@ -185,6 +200,10 @@ void store__index_describe_key(const store_index_t *ix, uint32_t r, char *out, s
 int store__bootstrap(store_db_t *db, lc_err_t *err);
 store_table_t *store__table_by_id(store_db_t *db, uint32_t table_id);
 store_index_t *store__index_by_id(store_db_t *db, uint32_t index_id);
+/* The same, for the thread running the active transaction: it is the only
+ * one that changes the catalog, so it reads the maps without the lock. */
+store_table_t *store__table_by_id_writer(store_db_t *db, uint32_t table_id);
+store_index_t *store__index_by_id_writer(store_db_t *db, uint32_t index_id);
 /* Register / unregister a table and its indexes in the catalog maps. */
 int store__catalog_add(store_db_t *db, store_table_t *t);
 void store__catalog_remove(store_db_t *db, store_table_t *t);

@@ -39,8 +39,17 @@ static void read_unlock(bool locked, store_table_t *t)
         pthread_rwlock_unlock(&t->lock);
 }
 
+/* Whether every present row of t is visible to rd, so that the per-row
+ * check (a cache miss on the version arrays) can be skipped. */
+static inline bool all_visible(const store_table_t *t, reader_t rd)
+{
+    return t->ndead == 0 && (rd.writer || t->max_xmin <= rd.S);
+}
+
 static inline bool visible(const store_table_t *t, uint32_t r, reader_t rd)
 {
+    if (all_visible(t, rd))
+        return true;
     if (rd.writer)
         return t->xmax[r] == 0;
     return t->xmin[r] <= rd.S && (t->xmax[r] == 0 || t->xmax[r] > rd.S);
@@ -77,19 +86,28 @@ static int rows_add(store_rows_t *rs, const store_table_t *t, uint32_t r)
     return rc;
 }
 
+static const reader_t WRITER = {true, 0, NULL};
+
+static reader_t view_reader(const store_view_t *v)
+{
+    return (reader_t){false, v->offset, v->db};
+}
+
 /* ---------------------------------------------------------------- catalog access */
 
-static store_table_t *find_table(store_db_t *db, uint32_t table_id, lc_err_t *err)
+static store_table_t *find_table(store_db_t *db, reader_t rd, uint32_t table_id, lc_err_t *err)
 {
-    store_table_t *t = store__table_by_id(db, table_id);
+    store_table_t *t =
+        rd.writer ? store__table_by_id_writer(db, table_id) : store__table_by_id(db, table_id);
     if (t == NULL)
         lc_err_set(err, LC_ENOTFOUND, "no table with id %u", table_id);
     return t;
 }
 
-static store_index_t *find_index(store_db_t *db, uint32_t index_id, lc_err_t *err)
+static store_index_t *find_index(store_db_t *db, reader_t rd, uint32_t index_id, lc_err_t *err)
 {
-    store_index_t *ix = store__index_by_id(db, index_id);
+    store_index_t *ix =
+        rd.writer ? store__index_by_id_writer(db, index_id) : store__index_by_id(db, index_id);
     if (ix == NULL)
         lc_err_set(err, LC_ENOTFOUND, "no index with id %u", index_id);
     return ix;
@@ -169,14 +187,29 @@ static bool visit_collect(void *arg, uint32_t r)
     return true;
 }
 
+/* Visit the rows with key under ix.  A unique B-tree whose rows are all
+ * visible holds at most one entry per key: one descent finds it. */
+static void lookup_key(store_index_t *ix, reader_t rd, const lc_buf_t *key, collect_t *c)
+{
+    if (ix->unique && ix->bt && all_visible(ix->table, rd)) {
+        uint32_t r = store_btree_find(ix->bt, key->data, key->len);
+        if (r != STORE_ROW_NONE)
+            visit_collect(c, r);
+        return;
+    }
+    store__index_lookup(ix, key->data, key->len, visit_collect, c);
+}
+
 static int point_scan(store_index_t *ix, reader_t rd, const uint8_t *p, size_t n, collect_t *c,
                       lc_err_t *err)
 {
-    lc_buf_t key = {0};
+    uint8_t small[64];
+    lc_buf_t key;
+    lc_buf_init_with(&key, small, sizeof small); /* grows onto the heap if needed */
     int rc = store__index_point_key(ix, p, n, &key, err);
     if (rc == LC_OK) {
         bool locked = read_lock(rd, ix->table);
-        store__index_lookup(ix, key.data, key.len, visit_collect, c);
+        lookup_key(ix, rd, &key, c);
         read_unlock(locked, ix->table);
         rc = c->rc;
         if (rc != LC_OK)
@@ -274,11 +307,9 @@ static int range_scan(store_index_t *ix, reader_t rd, const store_range_t *range
 
 /* ---------------------------------------------------------------- tx reads */
 
-static const reader_t WRITER = {true, 0, NULL};
-
 int store_tx_row_count(store_tx_t *tx, uint32_t table_id, uint64_t *count, lc_err_t *err)
 {
-    store_table_t *t = find_table(tx->db, table_id, err);
+    store_table_t *t = find_table(tx->db, WRITER, table_id, err);
     if (t == NULL)
         return LC_ENOTFOUND;
     *count = count_rows(t, WRITER);
@@ -287,14 +318,14 @@ int store_tx_row_count(store_tx_t *tx, uint32_t table_id, uint64_t *count, lc_er
 
 int store_tx_scan(store_tx_t *tx, uint32_t table_id, store_rows_t *out, lc_err_t *err)
 {
-    store_table_t *t = find_table(tx->db, table_id, err);
+    store_table_t *t = find_table(tx->db, WRITER, table_id, err);
     return t ? scan_rows(t, WRITER, out, err) : LC_ENOTFOUND;
 }
 
 int store_tx_index_point(store_tx_t *tx, uint32_t index_id, const uint8_t *point, size_t len,
                          store_rows_t *out, lc_err_t *err)
 {
-    store_index_t *ix = find_index(tx->db, index_id, err);
+    store_index_t *ix = find_index(tx->db, WRITER, index_id, err);
     if (ix == NULL)
         return LC_ENOTFOUND;
     collect_t c = {.t = ix->table, .rd = WRITER, .out = out};
@@ -304,7 +335,7 @@ int store_tx_index_point(store_tx_t *tx, uint32_t index_id, const uint8_t *point
 int store_tx_index_range(store_tx_t *tx, uint32_t index_id, const store_range_t *range,
                          store_rows_t *out, lc_err_t *err)
 {
-    store_index_t *ix = find_index(tx->db, index_id, err);
+    store_index_t *ix = find_index(tx->db, WRITER, index_id, err);
     if (ix == NULL)
         return LC_ENOTFOUND;
     collect_t c = {.t = ix->table, .rd = WRITER, .out = out};
@@ -315,7 +346,7 @@ int store_delete_by_point(store_tx_t *tx, uint32_t index_id, const uint8_t *poin
                           uint32_t *count, lc_err_t *err)
 {
     *count = 0;
-    store_index_t *ix = find_index(tx->db, index_id, err);
+    store_index_t *ix = find_index(tx->db, WRITER, index_id, err);
     if (ix == NULL)
         return LC_ENOTFOUND;
     collect_t c = {.t = ix->table, .rd = WRITER};
@@ -330,7 +361,7 @@ int store_delete_by_range(store_tx_t *tx, uint32_t index_id, const store_range_t
                           uint32_t *count, lc_err_t *err)
 {
     *count = 0;
-    store_index_t *ix = find_index(tx->db, index_id, err);
+    store_index_t *ix = find_index(tx->db, WRITER, index_id, err);
     if (ix == NULL)
         return LC_ENOTFOUND;
     collect_t c = {.t = ix->table, .rd = WRITER};
@@ -381,14 +412,9 @@ uint64_t store_view_offset(const store_view_t *v)
     return v->offset;
 }
 
-static reader_t view_reader(const store_view_t *v)
-{
-    return (reader_t){false, v->offset, v->db};
-}
-
 int store_view_row_count(store_view_t *v, uint32_t table_id, uint64_t *count, lc_err_t *err)
 {
-    store_table_t *t = find_table(v->db, table_id, err);
+    store_table_t *t = find_table(v->db, view_reader(v), table_id, err);
     if (t == NULL)
         return LC_ENOTFOUND;
     *count = count_rows(t, view_reader(v));
@@ -397,14 +423,14 @@ int store_view_row_count(store_view_t *v, uint32_t table_id, uint64_t *count, lc
 
 int store_view_scan(store_view_t *v, uint32_t table_id, store_rows_t *out, lc_err_t *err)
 {
-    store_table_t *t = find_table(v->db, table_id, err);
+    store_table_t *t = find_table(v->db, view_reader(v), table_id, err);
     return t ? scan_rows(t, view_reader(v), out, err) : LC_ENOTFOUND;
 }
 
 int store_view_index_point(store_view_t *v, uint32_t index_id, const uint8_t *point, size_t len,
                            store_rows_t *out, lc_err_t *err)
 {
-    store_index_t *ix = find_index(v->db, index_id, err);
+    store_index_t *ix = find_index(v->db, view_reader(v), index_id, err);
     if (ix == NULL)
         return LC_ENOTFOUND;
     collect_t c = {.t = ix->table, .rd = view_reader(v), .out = out};
@@ -414,7 +440,7 @@ int store_view_index_point(store_view_t *v, uint32_t index_id, const uint8_t *po
 int store_view_index_range(store_view_t *v, uint32_t index_id, const store_range_t *range,
                            store_rows_t *out, lc_err_t *err)
 {
-    store_index_t *ix = find_index(v->db, index_id, err);
+    store_index_t *ix = find_index(v->db, view_reader(v), index_id, err);
     if (ix == NULL)
         return LC_ENOTFOUND;
     collect_t c = {.t = ix->table, .rd = view_reader(v), .out = out};

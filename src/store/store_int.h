@@ -202,4 +202,37 @@ size_t store_hashidx_memory(const store_hashidx_t *hx);
  * on an empty index. */
 void store_hashidx_weaken_for_test(store_hashidx_t *hx, uint32_t bits);
 
+/* ---------------------------------------------------------------- direct index */
+
+typedef struct store_direct store_direct_t;
+
+/* An index for keys of at most 8 bytes (integers, simple enums) that are
+ * DENSE: an array of row ids indexed by key - base, where key is the key
+ * bytes read as a big-endian u64 (so array order is key order).  Point
+ * lookups and inserts are one array access.  Several rows may share a key
+ * (a row deleted in a transaction and a new one with its key): the first
+ * sits in the array, further ones in a small overflow table.
+ *
+ * Density rule: the array never spans more than 2 * count + 4096 slots.
+ * An insert that would break it returns LC_ERANGE and changes nothing; the
+ * caller then moves the entries to a B+tree (store_direct_next lists them). */
+store_direct_t *store_direct_new(uint32_t key_len);
+void store_direct_free(store_direct_t *d);
+int store_direct_insert(store_direct_t *d, const uint8_t *key, size_t len, uint32_t row);
+/* LC_ENOTFOUND if (key, row) is absent. */
+int store_direct_delete(store_direct_t *d, const uint8_t *key, size_t len, uint32_t row);
+/* Visit every row with this key; stop early when visit returns false. */
+void store_direct_lookup(const store_direct_t *d, const uint8_t *key, size_t len,
+                         bool (*visit)(void *arg, uint32_t row), void *arg);
+/* Visit rows whose keys lie within [lo, hi] bounds, in key order (rows of
+ * one key in any order).  Same bound semantics as store_btree_range; the
+ * bounds' keys are prefixes of at most key_len bytes. */
+void store_direct_range(const store_direct_t *d, const store_bound_t *lo, const store_bound_t *hi,
+                        bool (*visit)(void *arg, uint32_t row), void *arg);
+/* All entries in key order, for moving them to a B+tree: start with
+ * *pos = 0; fills key (key_len bytes) and row; false at the end. */
+bool store_direct_next(const store_direct_t *d, uint64_t *pos, uint8_t *key, uint32_t *row);
+uint64_t store_direct_count(const store_direct_t *d);
+size_t store_direct_memory(const store_direct_t *d);
+
 #endif /* LC_STORE_INT_H */

@@ -482,6 +482,8 @@ void store__table_unindex_row(store_table_t *t, uint32_t r)
 
 void store__table_free_row(store_table_t *t, uint32_t r)
 {
+    if (t->xmax[r] != 0)
+        t->ndead--;
     store__table_unindex_row(t, r);
     store_heap_delete(t->heap, r);
 }

@@ -165,12 +165,10 @@ static void undo_one(store_tx_t *tx, const undo_entry_t *e)
         store__table_free_row(t, e->row);
         break;
     case UNDO_DELETE:
-        t->xmax[e->row] = 0;
-        t->live++;
+        store__row_revive(t, e->row);
         break;
     case UNDO_UNDELETE:
-        t->xmax[e->row] = tx->offset;
-        t->live--;
+        store__row_kill(t, e->row, tx->offset);
         break;
     case UNDO_SEQ_ALLOC:
         e->seq->allocated = e->old_allocated;

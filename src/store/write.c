@@ -175,31 +175,80 @@ static int place_row(store_tx_t *tx, store_table_t *t, const uint8_t *row, size_
         return lc_err_set(err, rc, "storing a row of table %s: %s", t->name, lc_strerror(rc));
     t->xmin[r] = tx->offset;
     t->xmax[r] = 0;
+    t->max_xmin = tx->offset;
     *out = r;
     return LC_OK;
 }
 
-/* Step 4: an identical row, live or deleted by this transaction. */
-static int find_identical(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t *row,
-                          size_t len, found_t *f, lc_err_t *err)
+/* What probing one key found among the rows other than the new one. */
+typedef struct probe {
+    store_table_t *t;
+    uint32_t self;
+    const uint8_t *row;
+    size_t len;
+    uint64_t T;
+    uint32_t identical; /* byte-equal row, live or deleted by this tx */
+    bool identical_live;
+    uint32_t conflict; /* a live row that is not byte-equal */
+} probe_t;
+
+static bool visit_probe(void *arg, uint32_t r)
 {
-    *f = (found_t){
-        .t = t, .self = r, .row = row, .len = len, .T = tx->offset, .hit = STORE_ROW_NONE};
-    if (t->first_unique == NULL) {
-        store_hashidx_lookup(t->rowset, row, len, visit_identical, f);
-        return LC_OK;
+    probe_t *p = arg;
+    store_table_t *t = p->t;
+    uint64_t xmax = t->ndead ? t->xmax[r] : 0;
+    if (r == p->self || (xmax != 0 && xmax != p->T))
+        return true;
+    if (!store_heap_row_equals(t->heap, r, p->row, p->len)) {
+        if (xmax == 0)
+            p->conflict = r;
+        return xmax != 0;
     }
-    lc_buf_reset(&t->scratch);
-    int rc = store__index_row_key(t->first_unique, r, &t->scratch);
-    if (rc != LC_OK)
-        return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
-    store__index_lookup(t->first_unique, t->scratch.data, t->scratch.len, visit_identical, f);
-    return LC_OK;
+    p->identical = r;
+    p->identical_live = xmax == 0;
+    return !p->identical_live;
 }
 
-/* Step 5. */
-static int check_unique(store_table_t *t, uint32_t r, lc_err_t *err)
+/* Visit the rows with key under ix; a unique B-tree without dead rows has at
+ * most one entry per key, found in one descent. */
+static void probe_key(store_index_t *ix, const lc_buf_t *key, probe_t *p)
 {
+    if (ix->bt && ix->table->ndead == 0) {
+        uint32_t r = store_btree_find(ix->bt, key->data, key->len);
+        if (r != STORE_ROW_NONE)
+            visit_probe(p, r);
+        return;
+    }
+    store__index_lookup(ix, key->data, key->len, visit_probe, p);
+}
+
+static int violation(store_index_t *ix, uint32_t r, lc_err_t *err)
+{
+    char key[256];
+    store__index_describe_key(ix, r, key, sizeof key);
+    return lc_err_set(err, LC_EEXIST,
+                      "duplicate key value violates unique constraint \"%s\" of table \"%s\": "
+                      "%s already exists",
+                      ix->constraint_name, ix->table->name, key);
+}
+
+/* Steps 4 and 5: probe every unique index with row r's key (the first one
+ * also finds an identical row); without unique indexes, the row set. */
+static int probe_row(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t *row, size_t len,
+                     probe_t *found, lc_err_t *err)
+{
+    *found = (probe_t){.t = t,
+                       .self = r,
+                       .row = row,
+                       .len = len,
+                       .T = tx->offset,
+                       .identical = STORE_ROW_NONE,
+                       .conflict = STORE_ROW_NONE};
+    if (t->first_unique == NULL) {
+        store_hashidx_lookup(t->rowset, row, len, visit_probe, found);
+        found->conflict = STORE_ROW_NONE; /* equal hashes are not a constraint */
+        return LC_OK;
+    }
     for (uint32_t i = 0; i < t->nindexes; i++) {
         store_index_t *ix = t->indexes[i];
         if (!ix->unique)
@@ -207,29 +256,27 @@ static int check_unique(store_table_t *t, uint32_t r, lc_err_t *err)
         lc_buf_reset(&t->scratch);
         int rc = store__index_row_key(ix, r, &t->scratch);
         if (rc != LC_OK)
-            return lc_err_set(err, rc, "reading a key of table %s", t->name);
-        found_t f = {.t = t, .self = r, .hit = STORE_ROW_NONE};
-        store__index_lookup(ix, t->scratch.data, t->scratch.len, visit_live, &f);
-        if (f.hit != STORE_ROW_NONE) {
-            char key[256];
-            store__index_describe_key(ix, r, key, sizeof key);
-            return lc_err_set(err, LC_EEXIST,
-                              "duplicate key value violates unique constraint \"%s\" of table "
-                              "\"%s\": %s already exists",
-                              ix->constraint_name, t->name, key);
+            return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
+        probe_t p = *found;
+        probe_key(ix, &t->scratch, &p);
+        if (ix == t->first_unique) {
+            *found = p;
+            if (p.identical_live)
+                return LC_OK; /* the row is there already: nothing can conflict */
         }
+        if (p.conflict != STORE_ROW_NONE)
+            return violation(ix, r, err);
     }
     return LC_OK;
 }
 
-static void fill_result(store_table_t *t, uint32_t r, const uint8_t *row, size_t len, bool existed,
+static void fill_result(uint32_t r, const uint8_t *row, size_t len, bool existed,
                         store_insert_result_t *res)
 {
     res->row = r;
     res->existed = existed;
     res->row_bsatn = row;
     res->row_len = (uint32_t)len;
-    (void)t;
 }
 
 /* Steps 3-6 for a row already checked and with sequences filled. */
@@ -242,37 +289,35 @@ static int insert_checked(store_tx_t *tx, store_table_t *t, const uint8_t *row, 
     uint32_t r = STORE_ROW_NONE;
     if (rc != LC_OK || (rc = place_row(tx, t, row, len, &r, err)) != LC_OK)
         return rc;
-    found_t f;
-    if ((rc = find_identical(tx, t, r, row, len, &f, err)) != LC_OK) {
+    probe_t f;
+    if ((rc = probe_row(tx, t, r, row, len, &f, err)) != LC_OK) {
         store_heap_delete(t->heap, r);
         return rc;
     }
-    if (f.hit != STORE_ROW_NONE) {
+    if (f.identical != STORE_ROW_NONE) {
         store_heap_delete(t->heap, r);
-        if (!f.hit_live) {
-            undo_entry_t e = {.kind = UNDO_UNDELETE, .table = t, .row = f.hit};
-            t->xmax[f.hit] = 0;
-            t->live++;
+        if (!f.identical_live) { /* deleted earlier in this transaction */
+            undo_entry_t e = {.kind = UNDO_UNDELETE, .table = t, .row = f.identical};
+            store__row_revive(t, f.identical);
             store__tx_push_undo(tx, &e, NULL); /* room reserved above */
         }
-        fill_result(t, f.hit, row, len, f.hit_live, res);
+        fill_result(f.identical, row, len, f.identical_live, res);
         return LC_OK;
     }
-    if ((rc = check_unique(t, r, err)) != LC_OK ||
-        (rc = store__table_index_row(t, r, err)) != LC_OK) {
+    if ((rc = store__table_index_row(t, r, err)) != LC_OK) {
         store_heap_delete(t->heap, r);
         return rc;
     }
     undo_entry_t e = {.kind = UNDO_INSERT, .table = t, .row = r};
     store__tx_push_undo(tx, &e, NULL); /* room reserved above */
     t->live++;
-    fill_result(t, r, row, len, false, res);
+    fill_result(r, row, len, false, res);
     return LC_OK;
 }
 
 static store_table_t *table_or_error(store_tx_t *tx, uint32_t table_id, lc_err_t *err)
 {
-    store_table_t *t = store__table_by_id(tx->db, table_id);
+    store_table_t *t = store__table_by_id_writer(tx->db, table_id);
     if (t == NULL)
         lc_err_set(err, LC_ENOTFOUND, "no table with id %u", table_id);
     return t;
@@ -302,8 +347,7 @@ static int delete_row(store_tx_t *tx, store_table_t *t, uint32_t r, lc_err_t *er
         rc = store__tx_push_undo(tx, &e, err);
     if (rc != LC_OK)
         return rc;
-    t->xmax[r] = tx->offset;
-    t->live--;
+    store__row_kill(t, r, tx->offset);
     return LC_OK;
 }
 
@@ -388,7 +432,7 @@ int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uin
     store_table_t *t = table_or_error(tx, table_id, err);
     if (t == NULL)
         return LC_ENOTFOUND;
-    store_index_t *ix = store__index_by_id(tx->db, index_id);
+    store_index_t *ix = store__index_by_id_writer(tx->db, index_id);
     if (ix == NULL || ix->table != t)
         return lc_err_set(err, LC_ENOTFOUND, "no index with id %u on table %s", index_id, t->name);
     if (!ix->unique)
@@ -412,7 +456,7 @@ int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uin
         return lc_err_set(err, LC_ENOTFOUND, "no row in table %s with that %s key", t->name,
                           ix->name);
     if (store_heap_row_equals(t->heap, f.hit, row, len)) {
-        fill_result(t, f.hit, row, len, true, res);
+        fill_result(f.hit, row, len, true, res);
         return LC_OK;
     }
     uint32_t undo_mark = tx->nundo;
@@ -420,8 +464,7 @@ int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uin
         return rc;
     rc = insert_checked(tx, t, row, len, res, err);
     if (rc != LC_OK) { /* put the old row back */
-        t->xmax[f.hit] = 0;
-        t->live++;
+        store__row_revive(t, f.hit);
         tx->nundo = undo_mark;
     }
     return rc;

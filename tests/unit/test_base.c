@@ -90,6 +90,27 @@ TEST(buf_failed_growth_leaves_buffer_intact)
     lc_buf_free(&b);
 }
 
+TEST(buf_with_borrowed_memory_moves_to_heap)
+{
+    uint8_t small[8];
+    lc_buf_t b;
+    lc_buf_init_with(&b, small, sizeof small);
+    CHECK_OK(lc_buf_puts(&b, "1234567"));
+    CHECK(b.data == small);
+    CHECK_OK(lc_buf_puts(&b, "89abcdef"));
+    CHECK(b.data != small);
+    CHECK_EQ_INT(b.len, 15);
+    CHECK_EQ_MEM(b.data, "123456789abcdef", 15);
+    lc_buf_free(&b);
+    lc_buf_init_with(&b, small, sizeof small);
+    CHECK_OK(lc_buf_puts(&b, "ab"));
+    size_t n;
+    uint8_t *p = lc_buf_take(&b, &n);
+    CHECK(p != NULL && p != small && n == 2);
+    lc_free(p);
+    lc_buf_free(&b); /* borrowed, untouched: nothing to free */
+}
+
 TEST(reader_bounds)
 {
     const uint8_t bytes[] = {1, 2, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0};
@@ -344,6 +365,7 @@ const test_case_t test_base_cases[] = {
     TEST_CASE(buf_append_printf_and_le),
     TEST_CASE(buf_grows_through_large_printf),
     TEST_CASE(buf_failed_growth_leaves_buffer_intact),
+    TEST_CASE(buf_with_borrowed_memory_moves_to_heap),
     TEST_CASE(reader_bounds),
     TEST_CASE(arena_alignment_and_reuse),
     TEST_CASE(arena_cleanups_run_once_newest_first),
