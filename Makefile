@@ -41,7 +41,7 @@ FUZZ_OBJ  := $(LIB_SRC:%.c=build/fuzz/%.o)
 
 DEPS_OK   := build/.deps-ok
 
-.PHONY: all start test unit fuzz bench-store format check-format clean deps
+.PHONY: all start test unit fuzz crashtest bench-store format check-format clean deps
 
 all: build/lightcone
 
@@ -86,19 +86,28 @@ build/asan/unit: $(UNIT_SRC:%.c=build/asan/%.o) build/asan/liblightcone.a
 build/integration: $(ITEST_SRC:%.c=build/obj/%.o) build/obj/tests/unit/test.o build/liblightcone.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+build/crash_child: build/obj/tests/crash/crash_child.o build/liblightcone.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 build/fuzz/fuzz_bsatn: build/fuzz/tests/fuzz/fuzz_bsatn.o $(FUZZ_OBJ)
 	$(FUZZ_CC) $(ASANFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 start: build/lightcone
 	build/lightcone start
 
-TEST_BINS := build/lightcone build/unit build/asan/unit build/integration build/fuzz/fuzz_bsatn
+TEST_BINS := build/lightcone build/unit build/asan/unit build/integration build/crash_child \
+             build/fuzz/fuzz_bsatn
 
 test: $(TEST_BINS)
 	@tests/run.sh
 
 unit: build/unit
 	build/unit $(T)
+
+# The long crash test: many more SIGKILL cycles than make test runs.
+CRASH_CYCLES ?= 100
+crashtest: build/integration build/crash_child
+	LC_CRASH_CYCLES=$(CRASH_CYCLES) build/integration sigkill
 
 FUZZ_SECONDS ?= 600
 fuzz: build/fuzz/fuzz_bsatn

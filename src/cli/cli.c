@@ -4,10 +4,13 @@
  * from it on `--help` or bad arguments.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "durability/durability.h"
 #include "server/server.h"
 
 typedef struct cli_command {
@@ -19,6 +22,8 @@ typedef struct cli_command {
 
 static int cmd_start(const cli_command_t *cmd, int argc, char **argv);
 static int cmd_version(const cli_command_t *cmd, int argc, char **argv);
+static int cmd_backup(const cli_command_t *cmd, int argc, char **argv);
+static int cmd_restore(const cli_command_t *cmd, int argc, char **argv);
 static int cmd_help(const cli_command_t *cmd, int argc, char **argv);
 
 static const cli_command_t commands[] = {
@@ -32,6 +37,15 @@ static const cli_command_t commands[] = {
      "  --log-format FORMAT  text or json (env LIGHTCONE_LOG_FORMAT)\n"
      "  --non-interactive    never prompt\n",
      cmd_start},
+    {"backup", "Copy a database, consistently, while the server keeps serving",
+     "  DATABASE DIR         the database's name, and a new or empty directory\n"
+     "  --data-dir DIR       the server's data directory (default as for start)\n",
+     cmd_backup},
+    {"restore", "Bring a database back from a backup",
+     "  DIR DATABASE         a directory written by 'lightcone backup', and the name to\n"
+     "                       restore it as (it must not exist yet)\n"
+     "  --data-dir DIR       the server's data directory (default as for start)\n",
+     cmd_restore},
     {"version", "Print the version", "", cmd_version},
     {"help", "Show help for a command", "  [COMMAND]\n", cmd_help},
 };
@@ -157,6 +171,95 @@ static int cmd_start(const cli_command_t *cmd, int argc, char **argv)
         lc_log_error("cannot start: %s", err.msg);
         return err.code == LC_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
     }
+    return CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- backup */
+
+/* Parse "[--data-dir D] A B" into the data directory and two positionals. */
+static int parse_two_args(const cli_command_t *cmd, int argc, char **argv, char *data_dir,
+                          size_t cap, const char **a, const char **b)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    lc_err_t err;
+    if (getenv("LIGHTCONE_DATA_DIR") && *getenv("LIGHTCONE_DATA_DIR"))
+        snprintf(data_dir, cap, "%s", getenv("LIGHTCONE_DATA_DIR"));
+    else if (server_default_data_dir(data_dir, cap, &err) != LC_OK)
+        data_dir[0] = 0;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            print_usage(stdout, cmd);
+            return -1;
+        }
+        if (opt == '?')
+            return usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+        if (set_string(data_dir, cap, optarg))
+            return usage_error(cmd, "--data-dir: bad value '%s'", optarg);
+    }
+    if (argc - optind != 2)
+        return usage_error(cmd, "%s", "expected two arguments");
+    if (data_dir[0] == 0)
+        return usage_error(cmd, "%s", "no data directory: pass --data-dir");
+    *a = argv[optind];
+    *b = argv[optind + 1];
+    return 0;
+}
+
+static int database_dir(char *out, size_t cap, const char *data_dir, const char *name)
+{
+    if (name[0] == 0 || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return -1;
+    return snprintf(out, cap, "%s/databases/%s", data_dir, name) < (int)cap ? 0 : -1;
+}
+
+static void print_recovery(const char *what, const char *dir, const dur_recovery_info_t *info)
+{
+    printf("%s %s: state at transaction %llu (snapshot %llu + %llu log records)\n", what, dir,
+           (unsigned long long)info->last_offset, (unsigned long long)info->snapshot_offset,
+           (unsigned long long)info->replayed);
+}
+
+static int cmd_backup(const cli_command_t *cmd, int argc, char **argv)
+{
+    char data_dir[PATH_MAX], src[PATH_MAX + 64];
+    const char *name, *dst;
+    int rc = parse_two_args(cmd, argc, argv, data_dir, sizeof data_dir, &name, &dst);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (database_dir(src, sizeof src, data_dir, name) != 0)
+        return usage_error(cmd, "bad database name '%s'", name);
+    lc_err_t err;
+    dur_recovery_info_t info;
+    if (dur_backup(src, dst, &info, &err) != LC_OK) {
+        fprintf(stderr, "error: backup of %s failed: %s\n", name, err.msg);
+        return CLI_EXIT_FAILURE;
+    }
+    print_recovery("backed up to", dst, &info);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_restore(const cli_command_t *cmd, int argc, char **argv)
+{
+    char data_dir[PATH_MAX], dst[PATH_MAX + 64];
+    const char *src, *name;
+    int rc = parse_two_args(cmd, argc, argv, data_dir, sizeof data_dir, &src, &name);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (database_dir(dst, sizeof dst, data_dir, name) != 0)
+        return usage_error(cmd, "bad database name '%s'", name);
+    lc_err_t err;
+    dur_recovery_info_t info;
+    if (dur_restore(src, dst, &info, &err) != LC_OK) {
+        fprintf(stderr, "error: restore of %s failed: %s\n", name, err.msg);
+        return CLI_EXIT_FAILURE;
+    }
+    print_recovery("restored into", dst, &info);
     return CLI_EXIT_OK;
 }
 

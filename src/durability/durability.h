@@ -34,8 +34,8 @@ typedef struct dur_log_open_info {
     uint64_t first_offset; /* lowest offset in the log, 0 if empty */
     uint64_t last_offset;  /* highest whole record, 0 if empty */
     uint32_t segments;
-    bool tail_repaired;    /* a torn last record was cut off */
-    uint64_t cut_bytes;    /* how many bytes were cut */
+    bool tail_repaired; /* a torn last record was cut off */
+    uint64_t cut_bytes; /* how many bytes were cut */
 } dur_log_open_info_t;
 
 /* Open (creating if missing) the log in dir (DIR/clog).  Scans the last
@@ -69,6 +69,11 @@ int dur_log_prune(dur_log_t *log, uint64_t offset, lc_err_t *err);
 typedef int (*dur_record_cb)(void *arg, uint64_t tx_offset, const uint8_t *payload, size_t len);
 int dur_log_read(const char *dir, uint64_t from, dur_record_cb cb, void *arg, lc_err_t *err);
 
+/* Fault injection for tests: make the nth segment write, fdatasync or
+ * creation of any log (counting from now, 1-based) and all after it fail
+ * with EIO; n == 0 turns it off.  Process-wide, like lc_fault_alloc_after. */
+void dur_fault_io_after(long n);
+
 /* ================================================================ group commit */
 
 typedef enum dur_fsync_policy {
@@ -87,8 +92,8 @@ typedef struct dur_writer_stats {
  * dur_writer_stop).  on_durable, if not NULL, is called on the writer
  * thread each time the durable offset advances (to wake an event loop). */
 int dur_writer_start(dur_log_t *log, dur_fsync_policy_t policy, uint32_t interval_ms,
-                     void (*on_durable)(void *arg, uint64_t offset), void *arg,
-                     dur_writer_t **out, lc_err_t *err);
+                     void (*on_durable)(void *arg, uint64_t offset), void *arg, dur_writer_t **out,
+                     lc_err_t *err);
 /* Queue one record (copied).  Blocks while the queue is full (back-pressure
  * on the writer of transactions).  Offsets must be consecutive. */
 int dur_writer_submit(dur_writer_t *w, uint64_t tx_offset, const void *payload, size_t len,
@@ -124,20 +129,19 @@ int dur_txdata_encode(lc_buf_t *out, const store_changeset_t *cs, int64_t timest
 /* A decoded record; rows point into the payload. */
 typedef struct dur_txdata {
     int64_t timestamp_us;
-    uint32_t ngroups;       /* inserts then deletes, see is_delete */
+    uint32_t ngroups; /* inserts then deletes, see is_delete */
     struct dur_group {
         uint32_t table_id;
         bool is_delete;
         uint32_t nrows;
         const uint8_t *rows; /* nrows x (varint len, row) */
         size_t rows_len;
-    } *groups;
+    } * groups;
     uint32_t ntruncates;
     uint32_t *truncates;
 } dur_txdata_t;
 
-int dur_txdata_decode(lc_arena_t *a, const uint8_t *p, size_t n, dur_txdata_t *out,
-                      lc_err_t *err);
+int dur_txdata_decode(lc_arena_t *a, const uint8_t *p, size_t n, dur_txdata_t *out, lc_err_t *err);
 
 /* ================================================================ snapshots, recovery */
 
@@ -157,5 +161,15 @@ typedef struct dur_recovery_info {
 /* Open the database stored in dir: the newest valid snapshot, then the log
  * after it.  A new, empty database if dir holds nothing. */
 int dur_recover(const char *dir, store_db_t **db, dur_recovery_info_t *info, lc_err_t *err);
+
+/* ================================================================ backup */
+
+/* Copy the database in src into the new or empty directory dst while src
+ * may be in use: its newest snapshot and every whole log record after it.
+ * The copy is then recovered in memory to prove it; info describes it. */
+int dur_backup(const char *src, const char *dst, dur_recovery_info_t *info, lc_err_t *err);
+/* Prove the backup by recovering it, then copy it into the new or empty
+ * directory dst, and prove the result. */
+int dur_restore(const char *backup, const char *dst, dur_recovery_info_t *info, lc_err_t *err);
 
 #endif /* LC_DURABILITY_H */

@@ -465,9 +465,7 @@ size_t store_table_memory(store_db_t *db, uint32_t table_id)
     if (t == NULL)
         return 0;
     size_t n = store_heap_memory(t->heap) + 2 * sizeof(uint64_t) * t->vcap;
-    for (uint32_t i = 0; i < t->nindexes; i++)
-        n += t->indexes[i]->bt ? store_btree_memory(t->indexes[i]->bt)
-                               : store_hashidx_memory(t->indexes[i]->hx);
+    for (uint32_t i = 0; i < t->nindexes; i++) n += store__ix_memory(t->indexes[i]);
     if (t->first_unique == NULL)
         n += store_hashidx_memory(t->rowset);
     return n;

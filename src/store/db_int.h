@@ -46,8 +46,12 @@ typedef struct store_index {
     const sats_type_t **key_types;
     bool unique;
     char *constraint_name; /* the unique constraint enforced here, if any */
-    store_btree_t *bt;     /* BTREE and DIRECT */
+    store_btree_t *bt;     /* BTREE and DIRECT, while keys are sparse */
     store_hashidx_t *hx;   /* HASH */
+    store_direct_t *dx;    /* BTREE and DIRECT, while keys are dense (index.c) */
+    uint8_t direct_len;    /* key bytes if the index may use an array, else 0 */
+    uint64_t bt_entries;   /* entries in bt, while direct_len != 0 */
+    uint64_t kmin, kmax;   /* bounds on bt's keys as integers, likewise */
     store_table_t *table;
 } store_index_t;
 
@@ -145,6 +149,7 @@ struct store_tx {
     store_table_t **locked; /* tables write-locked by this tx */
     uint32_t nlocked, locked_cap;
     bool failed;
+    bool at_offset; /* store_tx_begin_at: commits at offset even if empty */
 };
 
 /* ---------------------------------------------------------------- table.c */
@@ -194,6 +199,26 @@ void store__index_lookup(store_index_t *ix, const uint8_t *key, size_t len,
                          bool (*visit)(void *arg, uint32_t row), void *arg);
 /* A readable rendering of row r's key under ix, for error messages. */
 void store__index_describe_key(const store_index_t *ix, uint32_t r, char *out, size_t outlen);
+
+/* ---------------------------------------------------------------- index.c */
+
+/* Create / free ix's structure (ix's table, key types and flags set). */
+int store__ix_create(store_index_t *ix);
+void store__ix_free(store_index_t *ix);
+/* Add / remove the entry (key, r). */
+int store__ix_insert(store_index_t *ix, const uint8_t *key, size_t len, uint32_t r);
+int store__ix_remove(store_index_t *ix, const uint8_t *key, size_t len, uint32_t r);
+/* For a unique index whose rows are all visible: the one row with key (or
+ * STORE_ROW_NONE) in *row.  False if the structure cannot answer that way
+ * (a hash index); then use store__index_lookup. */
+bool store__ix_find_one(store_index_t *ix, const uint8_t *key, size_t len, uint32_t *row);
+/* Visit rows with keys within the bounds, in key order; LC_EUNSUPPORTED on
+ * a hash index, or the error of a key fetch. */
+int store__ix_range(store_index_t *ix, const store_bound_t *lo, const store_bound_t *hi,
+                    bool (*visit)(void *arg, uint32_t row), void *arg);
+size_t store__ix_memory(const store_index_t *ix);
+/* A visitor that stores the first row into *(uint32_t *)arg and stops. */
+bool store__first_row(void *arg, uint32_t row);
 
 /* ---------------------------------------------------------------- catalog.c */
 

@@ -191,8 +191,9 @@ static bool visit_collect(void *arg, uint32_t r)
  * visible holds at most one entry per key: one descent finds it. */
 static void lookup_key(store_index_t *ix, reader_t rd, const lc_buf_t *key, collect_t *c)
 {
-    if (ix->unique && ix->bt && all_visible(ix->table, rd)) {
-        uint32_t r = store_btree_find(ix->bt, key->data, key->len);
+    uint32_t r;
+    if (ix->unique && all_visible(ix->table, rd) &&
+        store__ix_find_one(ix, key->data, key->len, &r)) {
         if (r != STORE_ROW_NONE)
             visit_collect(c, r);
         return;
@@ -281,7 +282,7 @@ static int range_bounds(const store_index_t *ix, const store_range_t *range, lc_
 static int range_scan(store_index_t *ix, reader_t rd, const store_range_t *range, collect_t *c,
                       lc_err_t *err)
 {
-    if (ix->bt == NULL)
+    if (ix->hx)
         return lc_err_set(err, LC_EUNSUPPORTED, "index %s is a hash index: no range scans",
                           ix->name);
     lc_buf_t lo = {0}, hi = {0};
@@ -289,15 +290,11 @@ static int range_scan(store_index_t *ix, reader_t rd, const store_range_t *range
     int rc = range_bounds(ix, range, &lo, &hi, &blo, &bhi, err);
     if (rc == LC_OK) {
         bool locked = read_lock(rd, ix->table);
-        store_btree_iter_t it;
-        store_btree_range(ix->bt, &blo, &bhi, &it);
-        uint32_t r;
-        while (store_btree_iter_next(&it, &r))
-            if (!visit_collect(c, r))
-                break;
-        store_btree_iter_done(&it);
+        rc = store__ix_range(ix, &blo, &bhi, visit_collect, c);
         read_unlock(locked, ix->table);
-        if ((rc = c->rc) != LC_OK)
+        if (rc == LC_OK)
+            rc = c->rc;
+        if (rc != LC_OK)
             lc_err_set(err, rc, "index %s: %s", ix->name, lc_strerror(rc));
     }
     lc_buf_free(&lo);

@@ -252,6 +252,28 @@ int store_create_table(store_tx_t *tx, const store_table_def_t *def, uint32_t *t
 /* Drop a user table with everything attached to it. */
 int store_drop_table(store_tx_t *tx, uint32_t table_id, lc_err_t *err);
 
+/* ---------------------------------------------------------------- recovery */
+
+/* Begin the mutable transaction so that it commits at exactly offset
+ * (replaying a log record or restoring a snapshot); offset must be greater
+ * than the committed offset.  Rows are then written with store_insert,
+ * store_delete_value and store_clear; values in auto_inc columns are never
+ * zero in logged rows, so no sequence value is drawn. */
+int store_tx_begin_at(store_db_t *db, uint64_t offset, store_tx_t **out, lc_err_t *err);
+/* Make the in-memory tables agree with the catalog rows as tx sees them:
+ * create the tables whose st_table rows appeared (with their columns,
+ * indexes, constraints and sequences from st_column, st_index,
+ * st_constraint, st_sequence), retire those whose rows went, and take the
+ * sequences' allocation marks.  Call after writing system-table rows and
+ * before writing rows of the tables they describe. */
+int store_tx_sync_catalog(store_tx_t *tx, lc_err_t *err);
+/* After recovery: every sequence resumes at its persisted allocation mark
+ * (so values handed out before a crash are never reissued). */
+void store_db_resume_sequences(store_db_t *db);
+/* The ids of all tables, ascending (system tables first); the caller frees
+ * *ids with lc_free. */
+int store_table_ids(store_db_t *db, uint32_t **ids, uint32_t *n, lc_err_t *err);
+
 /* ---------------------------------------------------------------- read views */
 
 /* A consistent view of the committed state as of now; usable from any

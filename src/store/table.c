@@ -16,11 +16,6 @@
 
 #include "db_int.h"
 
-/* Keys up to this many bytes are kept whole in B+tree entries. */
-#define INLINE_KEY_MAX 32
-/* Bytes of a longer key kept inline before the tree asks for the rest. */
-#define INLINE_KEY_PREFIX 16
-
 /* Deep-copy t into a with every Ref replaced by what it names, so a table's
  * row type stands alone: catalog rows (st_column.col_type) then describe it
  * completely and recovery needs no typespace.  Recursive types cannot be
@@ -58,11 +53,6 @@ static int inline_type(lc_arena_t *a, const sats_typespace_t *ts, const sats_typ
     *out = r->kind == SATS_PRODUCT ? sats_type_product(a, n, names, types)
                                    : sats_type_sum(a, n, names, types);
     return *out ? LC_OK : LC_ENOMEM;
-}
-
-static int fetch_key_cb(void *ctx, uint32_t row, lc_buf_t *out)
-{
-    return store__index_row_key(ctx, row, out);
 }
 
 static int fetch_row_cb(void *ctx, uint32_t row, lc_buf_t *out)
@@ -136,11 +126,7 @@ void store__table_free(store_table_t *t)
 {
     if (t == NULL)
         return;
-    for (uint32_t i = 0; i < t->nindexes; i++) {
-        store_index_t *ix = t->indexes[i];
-        store_btree_free(ix->bt);
-        store_hashidx_free(ix->hx);
-    }
+    for (uint32_t i = 0; i < t->nindexes; i++) store__ix_free(t->indexes[i]);
     store_hashidx_free(t->rowset);
     store_heap_free(t->heap);
     lc_free(t->indexes);
@@ -180,31 +166,6 @@ static int set_key_types(store_table_t *t, store_index_t *ix)
     for (uint16_t i = 0; i < ix->ncols; i++)
         ix->key_types[i] = rt->u.fields.items[ix->cols[i]].type;
     return LC_OK;
-}
-
-static int64_t index_key_fixed_len(store_table_t *t, store_index_t *ix)
-{
-    int64_t total = 0;
-    for (uint16_t i = 0; i < ix->nkey_types; i++) {
-        int64_t n = store_key_fixed_len(&t->ts, ix->key_types[i]);
-        if (n < 0)
-            return -1;
-        total += n;
-    }
-    return total;
-}
-
-static int make_index_structure(store_table_t *t, store_index_t *ix)
-{
-    if (ix->algo == STORE_INDEX_HASH) {
-        ix->hx = store_hashidx_new(false, fetch_key_cb, ix);
-        return ix->hx ? LC_OK : LC_ENOMEM;
-    }
-    int64_t fixed = index_key_fixed_len(t, ix);
-    bool complete = fixed >= 0 && fixed <= INLINE_KEY_MAX;
-    uint32_t width = complete ? (uint32_t)(fixed ? fixed : 1) : INLINE_KEY_PREFIX;
-    ix->bt = store_btree_new(width, complete, false, fetch_key_cb, ix);
-    return ix->bt ? LC_OK : LC_ENOMEM;
 }
 
 static int check_index_cols(store_table_t *t, const store_index_def_t *def, lc_err_t *err)
@@ -252,15 +213,14 @@ int store__table_add_index(store_table_t *t, const store_index_def_t *def, uint3
     if (constraint_name)
         ix->constraint_name = lc_arena_strdup(&t->arena, constraint_name);
     if (!ix->cols || !ix->name || (constraint_name && !ix->constraint_name) ||
-        set_key_types(t, ix) != LC_OK || make_index_structure(t, ix) != LC_OK)
+        set_key_types(t, ix) != LC_OK || store__ix_create(ix) != LC_OK)
         return lc_err_set(err, LC_ENOMEM, "out of memory creating index");
     /* Index the rows already present (an index added by a migration). */
     for (uint32_t r = STORE_ROW_NONE; store_heap_next(t->heap, &r);) {
         lc_buf_reset(&t->scratch);
         if ((rc = store__index_row_key(ix, r, &t->scratch)) != LC_OK)
             return lc_err_set(err, rc, "indexing table %s: %s", t->name, lc_strerror(rc));
-        rc = ix->bt ? store_btree_insert(ix->bt, t->scratch.data, t->scratch.len, r, NULL)
-                    : store_hashidx_insert(ix->hx, t->scratch.data, t->scratch.len, r, NULL);
+        rc = store__ix_insert(ix, t->scratch.data, t->scratch.len, r);
         if (rc != LC_OK)
             return lc_err_set(err, rc, "indexing table %s: %s", t->name, lc_strerror(rc));
     }
@@ -424,15 +384,12 @@ void store__index_describe_key(const store_index_t *ix, uint32_t r, char *out, s
 
 static int index_insert(store_index_t *ix, const lc_buf_t *key, uint32_t r)
 {
-    return ix->bt ? store_btree_insert(ix->bt, key->data, key->len, r, NULL)
-                  : store_hashidx_insert(ix->hx, key->data, key->len, r, NULL);
+    return store__ix_insert(ix, key->data, key->len, r);
 }
 
 static void index_remove(store_index_t *ix, const lc_buf_t *key, uint32_t r)
 {
-    int rc = ix->bt ? store_btree_delete(ix->bt, key->data, key->len, r)
-                    : store_hashidx_delete(ix->hx, key->data, key->len, r);
-    NEVER(rc != LC_OK);
+    NEVER(store__ix_remove(ix, key->data, key->len, r) != LC_OK);
 }
 
 /* Take row r out of the first n indexes of t. */
@@ -486,26 +443,4 @@ void store__table_free_row(store_table_t *t, uint32_t r)
         t->ndead--;
     store__table_unindex_row(t, r);
     store_heap_delete(t->heap, r);
-}
-
-typedef struct lookup_ctx {
-    bool (*visit)(void *arg, uint32_t row);
-    void *arg;
-} lookup_ctx_t;
-
-void store__index_lookup(store_index_t *ix, const uint8_t *key, size_t len,
-                         bool (*visit)(void *arg, uint32_t row), void *arg)
-{
-    if (ix->hx) {
-        store_hashidx_lookup(ix->hx, key, len, visit, arg);
-        return;
-    }
-    store_bound_t b = {STORE_BOUND_INCLUDED, key, len};
-    store_btree_iter_t it;
-    store_btree_range(ix->bt, &b, &b, &it);
-    uint32_t row;
-    while (store_btree_iter_next(&it, &row))
-        if (!visit(arg, row))
-            break;
-    store_btree_iter_done(&it);
 }

@@ -403,7 +403,7 @@ int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
     }
     store_db_t *db = tx->db;
     pthread_mutex_lock(&db->views_mu);
-    if (b.n > 0) {
+    if (b.n > 0 || tx->at_offset) {
         cs->tx_offset = tx->offset;
         db->committed = tx->offset;
     }

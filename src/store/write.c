@@ -213,8 +213,8 @@ static bool visit_probe(void *arg, uint32_t r)
  * most one entry per key, found in one descent. */
 static void probe_key(store_index_t *ix, const lc_buf_t *key, probe_t *p)
 {
-    if (ix->bt && ix->table->ndead == 0) {
-        uint32_t r = store_btree_find(ix->bt, key->data, key->len);
+    uint32_t r;
+    if (ix->table->ndead == 0 && store__ix_find_one(ix, key->data, key->len, &r)) {
         if (r != STORE_ROW_NONE)
             visit_probe(p, r);
         return;

@@ -5,9 +5,11 @@
 #include "unit/test.h"
 
 extern const test_case_t test_start_cases[];
+extern const test_case_t test_crash_cases[];
 
 static const test_case_t *const all_tables[] = {
     test_start_cases,
+    test_crash_cases,
 };
 
 int main(int argc, char **argv)

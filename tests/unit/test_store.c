@@ -602,6 +602,60 @@ TEST(multi_column_prefix_scans)
     store_db_close(db);
 }
 
+/* Dense primary keys live in a direct array; a far-away key moves them to
+ * a B+tree; random-order dense keys move back to an array. */
+TEST(primary_key_index_adapts_to_key_density)
+{
+    store_db_t *db;
+    lc_err_t err;
+    CHECK_OK(store_db_open(&db, &err));
+    uint32_t t, pk;
+    CHECK_OK(make_person(db, &t, &err));
+    CHECK_OK(store_index_id(db, "person_id_idx_btree", &pk));
+    store_tx_t *tx;
+    CHECK_OK(store_tx_begin(db, &tx, &err));
+    uint32_t ids[9000];
+    unsigned seed = 7;
+    for (uint32_t i = 0; i < 9000; i++) ids[i] = i + 1;
+    for (uint32_t i = 8999; i > 0; i--) { /* random order: starts sparse */
+        seed = seed * 1103515245u + 12345u;
+        uint32_t j = (seed >> 8) % (i + 1), tmp = ids[i];
+        ids[i] = ids[j];
+        ids[j] = tmp;
+    }
+    for (uint32_t i = 0; i < 9000; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "d%u", ids[i]);
+        CHECK_OK(insert_person(tx, t, ids[i], name, 1, NULL, &err));
+    }
+    CHECK_OK(insert_person(tx, t, 3000000000u, "far", 1, NULL, &err));
+    CHECK_EQ_INT(insert_person(tx, t, 4500, "dup", 1, NULL, &err), LC_EEXIST);
+    for (uint32_t id = 1; id <= 9000; id += 97) {
+        uint8_t key[4];
+        lc_store_u32le(key, id);
+        store_rows_t rows;
+        store_rows_init(&rows);
+        CHECK_OK(store_tx_index_point(tx, pk, key, 4, &rows, &err));
+        uint32_t got = rows.count, gid = rows.count ? lc_load_u32le(rows.data.data) : 0;
+        store_rows_free(&rows);
+        CHECK_MSG(got == 1 && gid == id, "id %u: %u rows", id, got);
+    }
+    uint8_t lo[5], hi[5];
+    store_range_t r = {NULL, 0, 0, lo, bound(lo, 0, 8990), hi, bound(hi, 2, 0)};
+    store_rows_t rows;
+    store_rows_init(&rows);
+    CHECK_OK(store_tx_index_range(tx, pk, &r, &rows, &err));
+    uint32_t n = rows.count;
+    uint32_t last = rows.count ? lc_load_u32le(rows.data.data + rows.offsets[n - 1]) : 0;
+    store_rows_free(&rows);
+    CHECK_EQ_INT(n, 12); /* 8990..9000 and the far one */
+    CHECK_EQ_INT(last, 3000000000u);
+    size_t mem = store_table_memory(db, t);
+    store_tx_rollback(tx);
+    CHECK(mem > 0);
+    store_db_close(db);
+}
+
 /* ---------------------------------------------------------------- views */
 
 TEST(read_view_sees_its_snapshot)
@@ -1000,6 +1054,7 @@ const test_case_t test_store_cases[] = {
     TEST_CASE(bad_rows_are_rejected),
     TEST_CASE(index_point_and_range_scans),
     TEST_CASE(multi_column_prefix_scans),
+    TEST_CASE(primary_key_index_adapts_to_key_density),
     TEST_CASE(read_view_sees_its_snapshot),
     TEST_CASE(concurrent_readers_see_whole_transactions),
     TEST_CASE(event_table_reports_inserts_but_keeps_nothing),

@@ -1,0 +1,429 @@
+/*
+ * writer.c — group commit: one thread takes every queued record, appends
+ * them all to the log, then makes the batch durable with a single
+ * fdatasync, so the fsync rate adapts to the load (engine.md §3.1).
+ *
+ * Submitters copy their record into a bounded queue and return; the
+ * thread drains the whole queue at once.  Policies:
+ *
+ *   EVERY_BATCH  append the batch, dur_log_sync, durable = last appended
+ *   INTERVAL     append and flush the batch (write(2)) promptly; sync when
+ *                interval_ms have passed since the last sync (the thread
+ *                wakes up for it); durable advances only at a sync
+ *   NEVER        append and flush; durable = last written (no fsync until
+ *                dur_writer_stop closes the log)
+ *
+ * States (w->stopping, w->failed):
+ *
+ *   state      how it is entered                         submit  thread
+ *   ---------  ----------------------------------------  ------  --------------------
+ *   RUNNING    dur_writer_start                          queues  drains, syncs
+ *   STOPPING   dur_writer_stop                           EINVAL  drains, syncs, exits
+ *   FAILED     a write or fsync failed (writer thread)   EIO     drops the queue, exits
+ *
+ * dur_writer_stop joins the thread, closes the log and frees the writer in
+ * every state.
+ *
+ * Invariants:
+ *   1. durable only advances past an offset after the dur_log_sync
+ *      (EVERY_BATCH, INTERVAL) or dur_log_flush (NEVER) covering it
+ *      succeeded, and never again after a failure: a failed fsync leaves
+ *      the file's state unknown, so we never retry and carry on.
+ *   2. The queue holds at most MAX_RECORDS records and MAX_BYTES bytes of
+ *      payload; a single record larger than MAX_BYTES is let in alone.
+ *      Submit blocks while the queue is full.  The batch being written is
+ *      outside the queue, so at most twice the bound is in memory.
+ *   3. Queued offsets are consecutive and continue the log (submit checks).
+ *   4. on_durable runs on the writer thread, without the lock, with
+ *      increasing offsets.
+ *   5. durable is written under the lock (waiters check it under the lock)
+ *      and read without it (atomic).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "durability.h"
+
+enum {
+    MAX_RECORDS = 16384,
+    MAX_BYTES = 16 * 1024 * 1024,
+};
+
+typedef struct entry {
+    struct entry *next;
+    uint64_t offset;
+    size_t len;
+    uint8_t payload[];
+} entry_t;
+
+struct dur_writer {
+    dur_log_t *log;
+    dur_fsync_policy_t policy;
+    uint32_t interval_ms;
+    void (*on_durable)(void *arg, uint64_t offset);
+    void *arg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work;     /* to the thread: records queued, or stop */
+    pthread_cond_t space;    /* to submitters: the queue has room, or failure */
+    pthread_cond_t progress; /* to waiters: durable advanced, or failure */
+    entry_t *head, **tail;   /* the queue */
+    size_t queued, queued_bytes;
+    uint64_t next_offset; /* what the next submit must bring; 0 = any >= 1 */
+    bool stopping, failed;
+    char fail_msg[LC_ERR_MSG_MAX];
+    _Atomic uint64_t durable;
+    _Atomic uint64_t records, bytes, batches, fsyncs;
+};
+
+/* ================================================================ time */
+
+static struct timespec deadline_after_us(int64_t us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = (int64_t)ts.tv_nsec + (us % 1000000) * 1000;
+    ts.tv_sec += (time_t)(us / 1000000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
+
+static int cond_init_mono(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    if (pthread_condattr_init(&a) != 0)
+        return -1;
+    int rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+    return rc;
+}
+
+/* ================================================================ the thread */
+
+static void free_entries(entry_t *e)
+{
+    while (e != NULL) {
+        entry_t *next = e->next;
+        lc_free(e);
+        e = next;
+    }
+}
+
+/* Make offset durable: publish it, wake waiters, tell the owner. */
+static void publish(dur_writer_t *w, uint64_t offset)
+{
+    if (offset <= atomic_load(&w->durable))
+        return;
+    pthread_mutex_lock(&w->mu);
+    atomic_store(&w->durable, offset);
+    pthread_cond_broadcast(&w->progress);
+    pthread_mutex_unlock(&w->mu);
+    if (w->on_durable != NULL)
+        w->on_durable(w->arg, offset);
+}
+
+/* Enter FAILED (lock held): log it, drop the queue, wake everyone. */
+static void fail_locked(dur_writer_t *w, const lc_err_t *err)
+{
+    w->failed = true;
+    snprintf(w->fail_msg, sizeof w->fail_msg, "%s", err->msg);
+    lc_log_error("commit log writer failed; no more transactions can be made durable: %s",
+                 err->msg);
+    free_entries(w->head);
+    w->head = NULL;
+    w->tail = &w->head;
+    w->queued = w->queued_bytes = 0;
+    pthread_cond_broadcast(&w->progress);
+    pthread_cond_broadcast(&w->space);
+}
+
+/* Append a batch to the log (buffered), freeing its entries. */
+static int write_batch(dur_writer_t *w, entry_t *batch, lc_err_t *err)
+{
+    int rc = LC_OK;
+    if (batch != NULL)
+        atomic_fetch_add_explicit(&w->batches, 1, memory_order_relaxed);
+    while (batch != NULL) {
+        entry_t *next = batch->next;
+        if (rc == LC_OK)
+            rc = dur_log_append(w->log, batch->offset, batch->payload, batch->len, err);
+        if (rc == LC_OK) {
+            atomic_fetch_add_explicit(&w->records, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&w->bytes, batch->len, memory_order_relaxed);
+        }
+        lc_free(batch);
+        batch = next;
+    }
+    return rc;
+}
+
+static int sync_log(dur_writer_t *w, lc_err_t *err)
+{
+    int rc = dur_log_sync(w->log, err);
+    if (rc == LC_OK)
+        atomic_fetch_add_explicit(&w->fsyncs, 1, memory_order_relaxed);
+    return rc;
+}
+
+/* Per-thread state of the INTERVAL policy. */
+typedef struct pacing {
+    int64_t last_sync_us;
+    bool dirty; /* records written since the last sync */
+} pacing_t;
+
+/* After a batch: write, sync as the policy says, publish. */
+static int settle(dur_writer_t *w, bool stopping, pacing_t *pc, lc_err_t *err)
+{
+    uint64_t written = dur_log_last_offset(w->log);
+    bool pending = written > atomic_load(&w->durable);
+    int rc = LC_OK;
+    if (w->policy == DUR_FSYNC_EVERY_BATCH) {
+        if (pending && (rc = sync_log(w, err)) == LC_OK)
+            publish(w, written);
+        return rc;
+    }
+    if ((rc = dur_log_flush(w->log, err)) != LC_OK)
+        return rc;
+    if (w->policy == DUR_FSYNC_NEVER) {
+        publish(w, written);
+        return LC_OK;
+    }
+    pc->dirty = pending;
+    int64_t now = lc_now_mono_us();
+    if (pending && (stopping || now - pc->last_sync_us >= (int64_t)w->interval_ms * 1000)) {
+        if ((rc = sync_log(w, err)) != LC_OK)
+            return rc;
+        pc->last_sync_us = now;
+        pc->dirty = false;
+        publish(w, written);
+    }
+    return LC_OK;
+}
+
+/* Wait (lock held) until there is work: records, a stop, or an INTERVAL
+ * sync that has come due. */
+static void wait_for_work(dur_writer_t *w, const pacing_t *pc)
+{
+    while (w->head == NULL && !w->stopping) {
+        if (w->policy != DUR_FSYNC_INTERVAL || !pc->dirty) {
+            pthread_cond_wait(&w->work, &w->mu);
+            continue;
+        }
+        int64_t due = pc->last_sync_us + (int64_t)w->interval_ms * 1000 - lc_now_mono_us();
+        if (due <= 0)
+            return;
+        struct timespec ts = deadline_after_us(due);
+        pthread_cond_timedwait(&w->work, &w->mu, &ts);
+    }
+}
+
+static void *writer_main(void *p)
+{
+    dur_writer_t *w = p;
+    pacing_t pc = {.last_sync_us = lc_now_mono_us()};
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        wait_for_work(w, &pc);
+        entry_t *batch = w->head;
+        bool stopping = w->stopping;
+        w->head = NULL;
+        w->tail = &w->head;
+        w->queued = w->queued_bytes = 0;
+        pthread_cond_broadcast(&w->space);
+        pthread_mutex_unlock(&w->mu);
+        lc_err_t err;
+        lc_err_clear(&err);
+        int rc = write_batch(w, batch, &err);
+        if (rc == LC_OK)
+            rc = settle(w, stopping, &pc, &err);
+        pthread_mutex_lock(&w->mu);
+        if (rc != LC_OK) {
+            fail_locked(w, &err);
+            break;
+        }
+        if (stopping && w->head == NULL)
+            break;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* ================================================================ the API */
+
+static void writer_free(dur_writer_t *w)
+{
+    free_entries(w->head);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->space);
+    pthread_cond_destroy(&w->progress);
+    pthread_mutex_destroy(&w->mu);
+    lc_free(w);
+}
+
+static int writer_init_sync(dur_writer_t *w)
+{
+    if (pthread_mutex_init(&w->mu, NULL) != 0)
+        return -1;
+    if (cond_init_mono(&w->work) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    if (cond_init_mono(&w->space) != 0) {
+        pthread_cond_destroy(&w->work);
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    if (cond_init_mono(&w->progress) != 0) {
+        pthread_cond_destroy(&w->space);
+        pthread_cond_destroy(&w->work);
+        pthread_mutex_destroy(&w->mu);
+        return -1;
+    }
+    return 0;
+}
+
+int dur_writer_start(dur_log_t *log, dur_fsync_policy_t policy, uint32_t interval_ms,
+                     void (*on_durable)(void *arg, uint64_t offset), void *arg, dur_writer_t **out,
+                     lc_err_t *err)
+{
+    *out = NULL;
+    if (policy != DUR_FSYNC_EVERY_BATCH && policy != DUR_FSYNC_INTERVAL &&
+        policy != DUR_FSYNC_NEVER)
+        return lc_err_set(err, LC_EINVAL, "unknown fsync policy %d", (int)policy);
+    /* What the log holds when we start counts as durable: make it so. */
+    int rc = dur_log_sync(log, err);
+    if (rc != LC_OK)
+        return rc;
+    dur_writer_t *w = lc_calloc(1, sizeof *w);
+    if (w == NULL)
+        return lc_err_set(err, LC_ENOMEM, "out of memory starting the commit log writer");
+    if (writer_init_sync(w) != 0) {
+        lc_free(w);
+        return lc_err_set(err, LC_ENOMEM, "cannot create the commit log writer's locks");
+    }
+    w->log = log;
+    w->policy = policy;
+    w->interval_ms = interval_ms;
+    w->on_durable = on_durable;
+    w->arg = arg;
+    w->tail = &w->head;
+    uint64_t last = dur_log_last_offset(log);
+    w->next_offset = last ? last + 1 : 0;
+    atomic_store(&w->durable, last);
+    if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+        writer_free(w);
+        return lc_err_set(err, LC_EIO, "cannot start the commit log writer thread: %s",
+                          strerror(rc));
+    }
+    *out = w;
+    return LC_OK;
+}
+
+static bool queue_full(const dur_writer_t *w, size_t len)
+{
+    return w->queued >= MAX_RECORDS || (w->queued > 0 && w->queued_bytes + len > MAX_BYTES);
+}
+
+/* Check and queue e (lock held). */
+static int enqueue_locked(dur_writer_t *w, entry_t *e, lc_err_t *err)
+{
+    while (!w->failed && !w->stopping && queue_full(w, e->len))
+        pthread_cond_wait(&w->space, &w->mu);
+    if (w->failed)
+        return lc_err_set(err, LC_EIO, "the commit log writer failed: %s", w->fail_msg);
+    if (w->stopping)
+        return lc_err_set(err, LC_EINVAL, "the commit log writer is stopping");
+    if (w->next_offset ? e->offset != w->next_offset : e->offset == 0)
+        return lc_err_set(err, LC_EINVAL,
+                          "commit log offsets must be consecutive: got %" PRIu64
+                          ", expected %" PRIu64,
+                          e->offset, w->next_offset ? w->next_offset : 1);
+    *w->tail = e;
+    w->tail = &e->next;
+    w->queued++;
+    w->queued_bytes += e->len;
+    w->next_offset = e->offset + 1;
+    pthread_cond_signal(&w->work);
+    return LC_OK;
+}
+
+int dur_writer_submit(dur_writer_t *w, uint64_t tx_offset, const void *payload, size_t len,
+                      lc_err_t *err)
+{
+    if (len > UINT32_MAX)
+        return lc_err_set(err, LC_ERANGE,
+                          "a commit log record holds at most %" PRIu32 " bytes, not %zu",
+                          UINT32_MAX, len);
+    entry_t *e = lc_malloc(sizeof *e + len);
+    if (e == NULL)
+        return lc_err_set(err, LC_ENOMEM, "out of memory queueing a commit log record");
+    e->next = NULL;
+    e->offset = tx_offset;
+    e->len = len;
+    if (len > 0)
+        memcpy(e->payload, payload, len);
+    pthread_mutex_lock(&w->mu);
+    int rc = enqueue_locked(w, e, err);
+    pthread_mutex_unlock(&w->mu);
+    if (rc != LC_OK)
+        lc_free(e);
+    return rc;
+}
+
+uint64_t dur_writer_durable(const dur_writer_t *w)
+{
+    return atomic_load(&w->durable);
+}
+
+int dur_writer_wait(dur_writer_t *w, uint64_t offset, int64_t timeout_us)
+{
+    if (atomic_load(&w->durable) >= offset)
+        return LC_OK;
+    struct timespec ts = deadline_after_us(timeout_us > 0 ? timeout_us : 0);
+    int timed_out = 0;
+    pthread_mutex_lock(&w->mu);
+    while (atomic_load(&w->durable) < offset && !w->failed && timed_out != ETIMEDOUT) {
+        if (timeout_us < 0)
+            pthread_cond_wait(&w->progress, &w->mu);
+        else
+            timed_out = pthread_cond_timedwait(&w->progress, &w->mu, &ts);
+    }
+    int rc = atomic_load(&w->durable) >= offset ? LC_OK : w->failed ? LC_EIO : LC_EBUSY;
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+void dur_writer_stats(const dur_writer_t *w, dur_writer_stats_t *out)
+{
+    out->records = atomic_load_explicit(&w->records, memory_order_relaxed);
+    out->bytes = atomic_load_explicit(&w->bytes, memory_order_relaxed);
+    out->batches = atomic_load_explicit(&w->batches, memory_order_relaxed);
+    out->fsyncs = atomic_load_explicit(&w->fsyncs, memory_order_relaxed);
+}
+
+int dur_writer_stop(dur_writer_t *w, lc_err_t *err)
+{
+    if (w == NULL)
+        return LC_OK;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_broadcast(&w->work);
+    pthread_cond_broadcast(&w->space);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    lc_err_t cerr;
+    int rc = dur_log_close(w->log, &cerr);
+    if (w->failed)
+        rc = lc_err_set(err, LC_EIO, "the commit log writer failed: %s", w->fail_msg);
+    else if (rc != LC_OK)
+        rc = lc_err_set(err, rc, "%s", cerr.msg);
+    writer_free(w);
+    return rc;
+}
