@@ -230,6 +230,9 @@ int lc_arena_on_reset(lc_arena_t *a, void (*fn)(void *arg), void *arg);
 
 /* ---------------------------------------------------------------- hashing */
 
+/* A random seed drawn once per process from the CSPRNG (never 0), for
+ * hash tables whose keys a client may choose. */
+uint64_t lc_hash_seed(void);
 /* A fast non-cryptographic 64-bit hash of bytes, seeded.  Used by hash maps
  * and hash indexes; not stable across versions, never written to disk. */
 uint64_t lc_hash_bytes(const void *p, size_t n, uint64_t seed);

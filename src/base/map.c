@@ -56,7 +56,7 @@ uint64_t lc_hash_bytes(const void *data, size_t n, uint64_t seed)
     return mix(a ^ k0 ^ h, b ^ k1 ^ (uint64_t)n);
 }
 
-static uint64_t process_seed(void)
+uint64_t lc_hash_seed(void)
 {
     static _Atomic uint64_t seed;
     uint64_t s = atomic_load_explicit(&seed, memory_order_relaxed);
@@ -76,7 +76,7 @@ static uint64_t process_seed(void)
 void lc_map_init(lc_map_t *m)
 {
     memset(m, 0, sizeof *m);
-    m->seed = process_seed();
+    m->seed = lc_hash_seed();
 }
 
 void lc_map_free(lc_map_t *m)

@@ -122,37 +122,20 @@ static bool is_bytes_elem(const sats_typespace_t *ts, const sats_type_t *elem)
     return e != NULL && e->kind == SATS_U8;
 }
 
+int sats_prim_size(sats_kind_t k)
+{
+    static const int8_t sizes[SATS_KIND_COUNT] = {
+        [SATS_BOOL] = 1, [SATS_I8] = 1,    [SATS_U8] = 1,    [SATS_I16] = 2,   [SATS_U16] = 2,
+        [SATS_I32] = 4,  [SATS_U32] = 4,   [SATS_F32] = 4,   [SATS_I64] = 8,   [SATS_U64] = 8,
+        [SATS_F64] = 8,  [SATS_I128] = 16, [SATS_U128] = 16, [SATS_I256] = 32, [SATS_U256] = 32,
+    };
+    return (unsigned)k < SATS_KIND_COUNT ? sizes[k] : 0;
+}
+
+/* Bytes of a primitive, or of the u32 length in front of a String/Array. */
 static int width_of(sats_kind_t k)
 {
-    switch (k) {
-    case SATS_BOOL:
-    case SATS_I8:
-    case SATS_U8:
-        return 1;
-    case SATS_I16:
-    case SATS_U16:
-        return 2;
-    case SATS_I32:
-    case SATS_U32:
-    case SATS_F32:
-    case SATS_STRING:
-    case SATS_ARRAY:
-        return 4;
-    case SATS_I64:
-    case SATS_U64:
-    case SATS_F64:
-        return 8;
-    case SATS_I128:
-    case SATS_U128:
-        return 16;
-    case SATS_I256:
-    case SATS_U256:
-        return 32;
-    case SATS_SUM:
-        return 1;
-    default:
-        return 0;
-    }
+    return k == SATS_STRING || k == SATS_ARRAY ? 4 : sats_prim_size(k);
 }
 
 /* Invariant 3: the least number of bytes a value of t takes; 0 for

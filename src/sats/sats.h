@@ -141,6 +141,9 @@ int64_t sats_type_fixed_size(const sats_typespace_t *ts, const sats_type_t *t);
 /* Append a readable rendering of t: "U32", "String", "Array<U8>",
  * "Option<String>", "Identity", "(id: U32, name: String)", "{A | B(U8)}". */
 int sats_type_format(lc_buf_t *out, const sats_typespace_t *ts, const sats_type_t *t);
+/* Bytes of the BSATN of a fixed-size primitive (Bool 1 ... U256 32, F32 4,
+ * F64 8); 0 for String, Array, Product, Sum and Ref. */
+int sats_prim_size(sats_kind_t kind);
 /* The kind's name as the reference spells it ("U32", "String", ...). */
 const char *sats_kind_name(sats_kind_t kind);
 

@@ -170,25 +170,6 @@ static inline uint32_t rec_row(const store_btree_t *bt, const uint8_t *rec)
     return row;
 }
 
-static inline uint64_t load_be(const uint8_t *p, uint32_t w)
-{
-    uint32_t v32;
-    uint64_t v64;
-    switch (w) {
-    case 4:
-        memcpy(&v32, p, 4);
-        return __builtin_bswap32(v32);
-    case 8:
-        memcpy(&v64, p, 8);
-        return __builtin_bswap64(v64);
-    default: {
-        uint64_t v = 0;
-        for (uint32_t i = 0; i < w; i++) v = v << 8 | p[i];
-        return v;
-    }
-    }
-}
-
 static void make_rec(const store_btree_t *bt, const uint8_t *key, size_t len, uint32_t row,
                      uint8_t *rec)
 {
@@ -208,7 +189,7 @@ static target_t make_target(const store_btree_t *bt, const uint8_t *key, size_t 
     target_t t = {.key = key, .len = len, .mode = mode, .row = row};
     if (bt->complete && len == bt->width && len <= 8) {
         t.fast = true;
-        t.kv = load_be(key, bt->width);
+        t.kv = store__load_be(key, bt->width);
     }
     return t;
 }
@@ -258,7 +239,7 @@ static inline int rec_cmp(cmpctx_t *cx, const target_t *t, const uint8_t *rec)
 {
     int c;
     if (t->fast) {
-        uint64_t v = load_be(rec, cx->bt->width);
+        uint64_t v = store__load_be(rec, cx->bt->width);
         c = (t->kv > v) - (t->kv < v);
     } else {
         c = key_cmp(cx, t, rec);

@@ -99,21 +99,7 @@ struct store_direct {
 
 static inline uint64_t load_key(const store_direct_t *d, const uint8_t *p)
 {
-    uint32_t v32;
-    uint64_t v64;
-    switch (d->key_len) {
-    case 4:
-        memcpy(&v32, p, 4);
-        return __builtin_bswap32(v32);
-    case 8:
-        memcpy(&v64, p, 8);
-        return __builtin_bswap64(v64);
-    default: {
-        uint64_t v = 0;
-        for (uint32_t i = 0; i < d->key_len; i++) v = v << 8 | p[i];
-        return v;
-    }
-    }
+    return store__load_be(p, d->key_len);
 }
 
 static void put_key(const store_direct_t *d, uint64_t v, uint8_t *out)

@@ -252,21 +252,6 @@ static uint64_t hasher_final(hasher_t *hs)
     return mix(lc_load_u64le(hs->buf) ^ HK0 ^ hs->h, lc_load_u64le(hs->buf + 8) ^ HK1 ^ hs->nbuf);
 }
 
-static uint64_t process_seed(void)
-{
-    static _Atomic uint64_t seed;
-    uint64_t s = atomic_load_explicit(&seed, memory_order_relaxed);
-    if (s == 0) {
-        if (lc_random_bytes(&s, sizeof s) != LC_OK || s == 0)
-            s = 0x9e3779b97f4a7c15ULL ^ (uint64_t)lc_now_mono_us();
-        s |= 1;
-        uint64_t expected = 0;
-        if (!atomic_compare_exchange_strong(&seed, &expected, s))
-            s = expected;
-    }
-    return s;
-}
-
 /* ---------------------------------------------------------------- spans */
 
 static const int8_t prim_size[SATS_KIND_COUNT] = {
@@ -629,7 +614,7 @@ store_heap_t *store_heap_new(const store_layout_t *layout)
         return NULL;
     h->layout = layout;
     h->slot_size = layout->fixed_size ? layout->fixed_size : 1;
-    h->seed = process_seed();
+    h->seed = lc_hash_seed();
     size_pages(h);
     if (build_segs(h) < 0) {
         store_heap_free(h);

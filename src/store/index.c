@@ -39,13 +39,6 @@ static int64_t key_fixed_len(const store_index_t *ix)
     return total;
 }
 
-static uint64_t key_value(const uint8_t *key, size_t len)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++) v = v << 8 | key[i];
-    return v;
-}
-
 static store_btree_t *new_btree(store_index_t *ix)
 {
     int64_t fixed = key_fixed_len(ix);
@@ -85,7 +78,7 @@ void store__ix_free(store_index_t *ix)
 
 static void track_range(store_index_t *ix, const uint8_t *key, size_t len)
 {
-    uint64_t v = key_value(key, len);
+    uint64_t v = store__load_be(key, len);
     if (ix->bt_entries == 0 || v < ix->kmin)
         ix->kmin = v;
     if (ix->bt_entries == 0 || v > ix->kmax)

@@ -66,35 +66,6 @@ typedef struct kenc {
 
 static int enc_value(kenc_t *e, lc_rd_t *r, const sats_type_t *t, int depth);
 
-static int int_width(sats_kind_t k)
-{
-    switch (k) {
-    case SATS_BOOL:
-    case SATS_I8:
-    case SATS_U8:
-        return 1;
-    case SATS_I16:
-    case SATS_U16:
-        return 2;
-    case SATS_I32:
-    case SATS_U32:
-    case SATS_F32:
-        return 4;
-    case SATS_I64:
-    case SATS_U64:
-    case SATS_F64:
-        return 8;
-    case SATS_I128:
-    case SATS_U128:
-        return 16;
-    case SATS_I256:
-    case SATS_U256:
-        return 32;
-    default:
-        return 0;
-    }
-}
-
 static bool is_signed(sats_kind_t k)
 {
     return k == SATS_I8 || k == SATS_I16 || k == SATS_I32 || k == SATS_I64 || k == SATS_I128 ||
@@ -104,7 +75,7 @@ static bool is_signed(sats_kind_t k)
 /* Integers: little-endian in, big-endian out, sign bit flipped if signed. */
 static int enc_int(kenc_t *e, lc_rd_t *r, sats_kind_t k)
 {
-    int n = int_width(k);
+    int n = sats_prim_size(k);
     const uint8_t *p;
     if (lc_rd_bytes(r, (size_t)n, &p) < 0)
         return LC_ECORRUPT;
@@ -242,7 +213,7 @@ static int enc_value(kenc_t *e, lc_rd_t *r, const sats_type_t *t, int depth)
     case SATS_SUM:
         return enc_sum(e, r, t, depth);
     default:
-        if (int_width(t->kind) == 0)
+        if (sats_prim_size(t->kind) == 0)
             return LC_EINVAL;
         return enc_int(e, r, t->kind);
     }
@@ -291,7 +262,7 @@ static int64_t fixed_len(const sats_typespace_t *ts, const sats_type_t *t, int d
         return 1 + common;
     }
     default:
-        return int_width(t->kind) > 0 ? int_width(t->kind) : -1;
+        return sats_prim_size(t->kind) > 0 ? sats_prim_size(t->kind) : -1;
     }
 }
 

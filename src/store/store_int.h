@@ -53,6 +53,17 @@ int store_key_append(lc_buf_t *out, lc_rd_t *r, const sats_typespace_t *ts, cons
  * of key bytes, else -1. */
 int64_t store_key_fixed_len(const sats_typespace_t *ts, const sats_type_t *t);
 
+/* Key bytes (at most 8) read as a big-endian unsigned integer: for fixed
+ * integer keys, the integer order is the key order. */
+static inline uint64_t store__load_be(const uint8_t *p, size_t n)
+{
+    if (n == 4)
+        return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v = v << 8 | p[i];
+    return v;
+}
+
 /* ================================================================ heap.c */
 
 /* Where column i of a row lives.  A column whose BSATN is always the same

@@ -70,16 +70,10 @@ static int check_row(store_table_t *t, const uint8_t *row, size_t len, lc_err_t 
 
 /* ---------------------------------------------------------------- sequences */
 
-static int int_width(const store_table_t *t, uint16_t col, bool *is_signed)
+static int int_width(const store_table_t *t, uint16_t col)
 {
     const sats_type_t *rt = sats_resolve(&t->ts, t->row_type);
-    const sats_type_t *ct = sats_resolve(&t->ts, rt->u.fields.items[col].type);
-    static const int widths[] = {
-        [SATS_I8] = 1,  [SATS_U8] = 1,  [SATS_I16] = 2, [SATS_U16] = 2,   [SATS_I32] = 4,
-        [SATS_U32] = 4, [SATS_I64] = 8, [SATS_U64] = 8, [SATS_I128] = 16, [SATS_U128] = 16};
-    *is_signed = ct->kind == SATS_I8 || ct->kind == SATS_I16 || ct->kind == SATS_I32 ||
-                 ct->kind == SATS_I64 || ct->kind == SATS_I128;
-    return widths[ct->kind];
+    return sats_prim_size(sats_resolve(&t->ts, rt->u.fields.items[col].type)->kind);
 }
 
 static __int128 sequence_take(store_sequence_t *s)
@@ -138,8 +132,7 @@ static int fill_sequences(store_tx_t *tx, store_table_t *t, const uint8_t **row,
             store_sequence_t *s = &t->seqs[i];
             if (s->col != col)
                 continue;
-            bool sgn;
-            int w = int_width(t, col, &sgn);
+            int w = int_width(t, col);
             if (!bytes_zero(*row + offs[col], w))
                 continue;
             if (copy == NULL && (copy = lc_arena_memdup(&tx->arena, *row, *len)) == NULL)

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "net/net.h"
 #include "sats/sats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,88 +52,6 @@ static fixed_type_t fixed[NTYPES];
 
 /* ---------------------------------------------------------------- v2 messages */
 
-enum {
-    QUERY_SET_ID,
-    QUERY_ROWS,
-    SINGLE_TABLE_ROWS,
-    QUERY_SET_UPDATE,
-    TABLE_UPDATE,
-    TABLE_UPDATE_ROWS,
-    PERSISTENT_TABLE_ROWS,
-    EVENT_TABLE_ROWS,
-    REDUCER_OUTCOME,
-    BSATN_ROW_LIST,
-    REDUCER_OK,
-    PROCEDURE_STATUS,
-    TRANSACTION_UPDATE,
-    UNSUBSCRIBE_FLAGS,
-    ROW_SIZE_HINT,
-    CLIENT_MESSAGE,
-    SERVER_MESSAGE,
-    V2_TYPES
-};
-
-/* protocol.md §3.1-3.3 as a typespace. */
-static void build_v2(lc_arena_t *a, sats_typespace_t *ts)
-{
-    const sats_type_t **t = lc_arena_zalloc(a, V2_TYPES * sizeof *t);
-#define R(i)               sats_type_ref(a, i)
-#define P(n, names, types) sats_type_product(a, n, NAMES names, TYPES types)
-#define S(n, names, types) sats_type_sum(a, n, NAMES names, TYPES types)
-    const sats_type_t *u32 = PRIM(U32), *str = PRIM(STRING), *bytes = sats_type_bytes();
-    t[QUERY_SET_ID] = P(1, ("id"), (u32));
-    t[QUERY_ROWS] = P(1, ("tables"), (sats_type_array(a, R(SINGLE_TABLE_ROWS))));
-    t[SINGLE_TABLE_ROWS] = P(2, ("table", "rows"), (str, R(BSATN_ROW_LIST)));
-    t[QUERY_SET_UPDATE] =
-        P(2, ("query_set_id", "tables"), (R(QUERY_SET_ID), sats_type_array(a, R(TABLE_UPDATE))));
-    t[TABLE_UPDATE] = P(2, ("table_name", "rows"), (str, sats_type_array(a, R(TABLE_UPDATE_ROWS))));
-    t[TABLE_UPDATE_ROWS] =
-        S(2, ("PersistentTable", "EventTable"), (R(PERSISTENT_TABLE_ROWS), R(EVENT_TABLE_ROWS)));
-    t[PERSISTENT_TABLE_ROWS] = P(2, ("inserts", "deletes"), (R(BSATN_ROW_LIST), R(BSATN_ROW_LIST)));
-    t[EVENT_TABLE_ROWS] = P(1, ("events"), (R(BSATN_ROW_LIST)));
-    t[REDUCER_OUTCOME] = S(4, ("Ok", "OkEmpty", "Err", "InternalError"),
-                           (R(REDUCER_OK), sats_type_unit(), bytes, str));
-    t[BSATN_ROW_LIST] = P(2, ("size_hint", "rows_data"), (R(ROW_SIZE_HINT), bytes));
-    t[REDUCER_OK] = P(2, ("ret_value", "transaction_update"), (bytes, R(TRANSACTION_UPDATE)));
-    t[PROCEDURE_STATUS] = S(2, ("Returned", "InternalError"), (bytes, str));
-    t[TRANSACTION_UPDATE] = P(1, ("query_sets"), (sats_type_array(a, R(QUERY_SET_UPDATE))));
-    t[UNSUBSCRIBE_FLAGS] =
-        S(2, ("Default", "SendDroppedRows"), (sats_type_unit(), sats_type_unit()));
-    t[ROW_SIZE_HINT] =
-        S(2, ("FixedSize", "RowOffsets"), (PRIM(U16), sats_type_array(a, PRIM(U64))));
-    t[CLIENT_MESSAGE] =
-        S(5, ("Subscribe", "Unsubscribe", "OneOffQuery", "CallReducer", "CallProcedure"),
-          (P(3, ("request_id", "query_set_id", "query_strings"),
-             (u32, R(QUERY_SET_ID), sats_type_array(a, str))),
-           P(3, ("request_id", "query_set_id", "flags"),
-             (u32, R(QUERY_SET_ID), R(UNSUBSCRIBE_FLAGS))),
-           P(2, ("request_id", "query_string"), (u32, str)),
-           P(4, ("request_id", "flags", "reducer", "args"), (u32, PRIM(U8), str, bytes)),
-           P(4, ("request_id", "flags", "procedure", "args"), (u32, PRIM(U8), str, bytes))));
-    t[SERVER_MESSAGE] =
-        S(8,
-          ("InitialConnection", "SubscribeApplied", "UnsubscribeApplied", "SubscriptionError",
-           "TransactionUpdate", "OneOffQueryResult", "ReducerResult", "ProcedureResult"),
-          (P(3, ("identity", "connection_id", "token"),
-             (sats_type_identity(), sats_type_connection_id(), str)),
-           P(3, ("request_id", "query_set_id", "rows"), (u32, R(QUERY_SET_ID), R(QUERY_ROWS))),
-           P(3, ("request_id", "query_set_id", "rows"),
-             (u32, R(QUERY_SET_ID), sats_type_option(a, R(QUERY_ROWS)))),
-           P(3, ("request_id", "query_set_id", "error"),
-             (sats_type_option(a, u32), R(QUERY_SET_ID), str)),
-           R(TRANSACTION_UPDATE),
-           P(2, ("request_id", "result"), (u32, sats_type_result(a, R(QUERY_ROWS), str))),
-           P(3, ("request_id", "timestamp", "result"),
-             (u32, sats_type_timestamp(), R(REDUCER_OUTCOME))),
-           P(4, ("status", "timestamp", "total_host_execution_duration", "request_id"),
-             (R(PROCEDURE_STATUS), sats_type_timestamp(), sats_type_time_duration(), u32))));
-#undef R
-#undef P
-#undef S
-    ts->n = V2_TYPES;
-    ts->types = t;
-}
-
 /* ---------------------------------------------------------------- the type table */
 
 static void build_types(void)
@@ -140,7 +59,7 @@ static void build_types(void)
     lc_arena_t *a = &types_arena;
     lc_arena_init(a, 0);
     lc_arena_init(&input_arena, 0);
-    build_v2(a, &v2_ts);
+    net_v2_typespace(a, &v2_ts);
 
     /* 0: List = Option<(head: I32, tail: &0)>; 1: Array<&0>; 2: &1 */
     const sats_type_t **lt = lc_arena_zalloc(a, 3 * sizeof *lt);
@@ -165,8 +84,8 @@ static void build_types(void)
         TYPES(sats_type_unit(), PRIM(U8), PRIM(STRING), sats_type_array(a, sats_type_unit())));
 
     int i = 0;
-    fixed[i++] = (fixed_type_t){&v2_ts, sats_type_ref(a, CLIENT_MESSAGE)};
-    fixed[i++] = (fixed_type_t){&v2_ts, sats_type_ref(a, SERVER_MESSAGE)};
+    fixed[i++] = (fixed_type_t){&v2_ts, sats_type_ref(a, NET_V2_CLIENT_MESSAGE)};
+    fixed[i++] = (fixed_type_t){&v2_ts, sats_type_ref(a, NET_V2_SERVER_MESSAGE)};
     fixed[i++] = (fixed_type_t){&list_ts, sats_type_ref(a, 2)};
     fixed[i++] = (fixed_type_t){
         NULL, sats_type_option(a, sats_type_option(a, sats_type_array(a, PRIM(STRING))))};
@@ -179,7 +98,7 @@ static void build_types(void)
     fixed[i++] =
         (fixed_type_t){NULL, sats_type_result(a, PRIM(U128), sats_type_array(a, PRIM(I256)))};
     fixed[i++] = (fixed_type_t){NULL, sats_type_array(a, sats_type_array(a, sats_type_unit()))};
-    fixed[i++] = (fixed_type_t){&v2_ts, sats_type_ref(a, BSATN_ROW_LIST)};
+    fixed[i++] = (fixed_type_t){&v2_ts, sats_type_ref(a, NET_V2_BSATN_ROW_LIST)};
     if (i != NTYPES)
         abort();
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "base/base.h"
+#include "net/net.h"
 #include "sats/sats.h"
 #include "test.h"
 
@@ -875,88 +876,6 @@ TEST(bsatn_order_compound)
 
 /* ---------------------------------------------------------------- v2 frames */
 
-enum {
-    QUERY_SET_ID,
-    QUERY_ROWS,
-    SINGLE_TABLE_ROWS,
-    QUERY_SET_UPDATE,
-    TABLE_UPDATE,
-    TABLE_UPDATE_ROWS,
-    PERSISTENT_TABLE_ROWS,
-    EVENT_TABLE_ROWS,
-    REDUCER_OUTCOME,
-    BSATN_ROW_LIST,
-    REDUCER_OK,
-    PROCEDURE_STATUS,
-    TRANSACTION_UPDATE,
-    UNSUBSCRIBE_FLAGS,
-    ROW_SIZE_HINT,
-    CLIENT_MESSAGE,
-    SERVER_MESSAGE,
-    V2_TYPES
-};
-
-/* The v2 message set of protocol.md §3.1-3.3 as a typespace. */
-static void v2_typespace(lc_arena_t *a, sats_typespace_t *ts)
-{
-    const sats_type_t **t = lc_arena_zalloc(a, V2_TYPES * sizeof *t);
-#define R(i)               sats_type_ref(a, i)
-#define P(n, names, types) sats_type_product(a, n, NAMES names, TYPES types)
-#define S(n, names, types) sats_type_sum(a, n, NAMES names, TYPES types)
-    const sats_type_t *u32 = PRIM(U32), *str = PRIM(STRING), *bytes = sats_type_bytes();
-    t[QUERY_SET_ID] = P(1, ("id"), (u32));
-    t[QUERY_ROWS] = P(1, ("tables"), (sats_type_array(a, R(SINGLE_TABLE_ROWS))));
-    t[SINGLE_TABLE_ROWS] = P(2, ("table", "rows"), (str, R(BSATN_ROW_LIST)));
-    t[QUERY_SET_UPDATE] =
-        P(2, ("query_set_id", "tables"), (R(QUERY_SET_ID), sats_type_array(a, R(TABLE_UPDATE))));
-    t[TABLE_UPDATE] = P(2, ("table_name", "rows"), (str, sats_type_array(a, R(TABLE_UPDATE_ROWS))));
-    t[TABLE_UPDATE_ROWS] =
-        S(2, ("PersistentTable", "EventTable"), (R(PERSISTENT_TABLE_ROWS), R(EVENT_TABLE_ROWS)));
-    t[PERSISTENT_TABLE_ROWS] = P(2, ("inserts", "deletes"), (R(BSATN_ROW_LIST), R(BSATN_ROW_LIST)));
-    t[EVENT_TABLE_ROWS] = P(1, ("events"), (R(BSATN_ROW_LIST)));
-    t[REDUCER_OUTCOME] = S(4, ("Ok", "OkEmpty", "Err", "InternalError"),
-                           (R(REDUCER_OK), sats_type_unit(), bytes, str));
-    t[BSATN_ROW_LIST] = P(2, ("size_hint", "rows_data"), (R(ROW_SIZE_HINT), bytes));
-    t[REDUCER_OK] = P(2, ("ret_value", "transaction_update"), (bytes, R(TRANSACTION_UPDATE)));
-    t[PROCEDURE_STATUS] = S(2, ("Returned", "InternalError"), (bytes, str));
-    t[TRANSACTION_UPDATE] = P(1, ("query_sets"), (sats_type_array(a, R(QUERY_SET_UPDATE))));
-    t[UNSUBSCRIBE_FLAGS] =
-        S(2, ("Default", "SendDroppedRows"), (sats_type_unit(), sats_type_unit()));
-    t[ROW_SIZE_HINT] =
-        S(2, ("FixedSize", "RowOffsets"), (PRIM(U16), sats_type_array(a, PRIM(U64))));
-    t[CLIENT_MESSAGE] =
-        S(5, ("Subscribe", "Unsubscribe", "OneOffQuery", "CallReducer", "CallProcedure"),
-          (P(3, ("request_id", "query_set_id", "query_strings"),
-             (u32, R(QUERY_SET_ID), sats_type_array(a, str))),
-           P(3, ("request_id", "query_set_id", "flags"),
-             (u32, R(QUERY_SET_ID), R(UNSUBSCRIBE_FLAGS))),
-           P(2, ("request_id", "query_string"), (u32, str)),
-           P(4, ("request_id", "flags", "reducer", "args"), (u32, PRIM(U8), str, bytes)),
-           P(4, ("request_id", "flags", "procedure", "args"), (u32, PRIM(U8), str, bytes))));
-    t[SERVER_MESSAGE] =
-        S(8,
-          ("InitialConnection", "SubscribeApplied", "UnsubscribeApplied", "SubscriptionError",
-           "TransactionUpdate", "OneOffQueryResult", "ReducerResult", "ProcedureResult"),
-          (P(3, ("identity", "connection_id", "token"),
-             (sats_type_identity(), sats_type_connection_id(), str)),
-           P(3, ("request_id", "query_set_id", "rows"), (u32, R(QUERY_SET_ID), R(QUERY_ROWS))),
-           P(3, ("request_id", "query_set_id", "rows"),
-             (u32, R(QUERY_SET_ID), sats_type_option(a, R(QUERY_ROWS)))),
-           P(3, ("request_id", "query_set_id", "error"),
-             (sats_type_option(a, u32), R(QUERY_SET_ID), str)),
-           R(TRANSACTION_UPDATE),
-           P(2, ("request_id", "result"), (u32, sats_type_result(a, R(QUERY_ROWS), str))),
-           P(3, ("request_id", "timestamp", "result"),
-             (u32, sats_type_timestamp(), R(REDUCER_OUTCOME))),
-           P(4, ("status", "timestamp", "total_host_execution_duration", "request_id"),
-             (R(PROCEDURE_STATUS), sats_type_timestamp(), sats_type_time_duration(), u32))));
-#undef R
-#undef P
-#undef S
-    ts->n = V2_TYPES;
-    ts->types = t;
-}
-
 /* Value builders for the shared structures. */
 static sats_value_t *qsid(uint32_t id)
 {
@@ -1077,13 +996,13 @@ TEST(bsatn_v2_typespace)
 {
     BEGIN;
     sats_typespace_t ts;
-    v2_typespace(ar, &ts);
+    CHECK_OK(net_v2_typespace(ar, &ts));
     lc_err_t err;
-    CHECK_OK(sats_type_check(&ts, sats_type_ref(ar, CLIENT_MESSAGE), &err));
-    CHECK_OK(sats_type_check(&ts, sats_type_ref(ar, SERVER_MESSAGE), &err));
-    CHECK_EQ_INT(sats_type_fixed_size(&ts, sats_type_ref(ar, QUERY_SET_ID)), 4);
-    CHECK_EQ_INT(sats_type_fixed_size(&ts, sats_type_ref(ar, UNSUBSCRIBE_FLAGS)), 1);
-    CHECK_EQ_INT(sats_type_fixed_size(&ts, sats_type_ref(ar, SERVER_MESSAGE)), -1);
+    CHECK_OK(sats_type_check(&ts, sats_type_ref(ar, NET_V2_CLIENT_MESSAGE), &err));
+    CHECK_OK(sats_type_check(&ts, sats_type_ref(ar, NET_V2_SERVER_MESSAGE), &err));
+    CHECK_EQ_INT(sats_type_fixed_size(&ts, sats_type_ref(ar, NET_V2_QUERY_SET_ID)), 4);
+    CHECK_EQ_INT(sats_type_fixed_size(&ts, sats_type_ref(ar, NET_V2_UNSUBSCRIBE_FLAGS)), 1);
+    CHECK_EQ_INT(sats_type_fixed_size(&ts, sats_type_ref(ar, NET_V2_SERVER_MESSAGE)), -1);
     /* The whole typespace survives the meta-codec. */
     lc_buf_t b = {0};
     CHECK_OK(sats_typespace_encode(&b, &ts));
@@ -1103,9 +1022,9 @@ TEST(bsatn_v2_frames_exact)
 {
     BEGIN;
     sats_typespace_t ts;
-    v2_typespace(ar, &ts);
-    const sats_type_t *client = sats_type_ref(ar, CLIENT_MESSAGE);
-    const sats_type_t *server = sats_type_ref(ar, SERVER_MESSAGE);
+    CHECK_OK(net_v2_typespace(ar, &ts));
+    const sats_type_t *client = sats_type_ref(ar, NET_V2_CLIENT_MESSAGE);
+    const sats_type_t *server = sats_type_ref(ar, NET_V2_SERVER_MESSAGE);
     frame_t frames[32];
     size_t n = v2_frames(frames);
     CHECK_EQ_INT(n, 20);
@@ -1129,9 +1048,9 @@ TEST(bsatn_v2_frames_decoded)
 {
     BEGIN;
     sats_typespace_t ts;
-    v2_typespace(ar, &ts);
-    const sats_type_t *server = sats_type_ref(ar, SERVER_MESSAGE);
-    const sats_type_t *client = sats_type_ref(ar, CLIENT_MESSAGE);
+    CHECK_OK(net_v2_typespace(ar, &ts));
+    const sats_type_t *server = sats_type_ref(ar, NET_V2_SERVER_MESSAGE);
+    const sats_type_t *client = sats_type_ref(ar, NET_V2_CLIENT_MESSAGE);
     sats_value_t v;
     lc_err_t err;
     CHECK_OK(dec(&ts, server,
