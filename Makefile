@@ -7,6 +7,8 @@
 #   make format     reformat the C sources with clang-format
 #   make bench-store  build and run the store benchmark against SQLite
 #                   (bench/store; results in bench/RESULTS.md)
+#   make bench-durability  build and run the commit log and recovery benchmark
+#                   (bench/durability; results in bench/RESULTS.md)
 #
 # Three builds of the same sources, each in its own directory:
 #   build/obj    release (-O2, gcc)            -> build/lightcone
@@ -41,7 +43,7 @@ FUZZ_OBJ  := $(LIB_SRC:%.c=build/fuzz/%.o)
 
 DEPS_OK   := build/.deps-ok
 
-.PHONY: all start test unit fuzz crashtest bench-store format check-format clean deps
+.PHONY: all start test unit fuzz crashtest bench-store bench-durability format check-format clean deps
 
 all: build/lightcone
 
@@ -121,6 +123,13 @@ build/bench/bench_store: build/obj/bench/store/bench_store.o build/liblightcone.
 
 bench-store: build/bench/bench_store
 	build/bench/bench_store
+
+build/bench/bench_durability: build/obj/bench/durability/bench_durability.o build/liblightcone.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+bench-durability: build/bench/bench_durability
+	build/bench/bench_durability
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
