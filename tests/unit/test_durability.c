@@ -486,6 +486,74 @@ TEST(backup_while_writing_then_restore)
     CHECK(n1 > 0 && n2 > n1);
 }
 
+/* The module's program bytes (st_module) and schedules (st_scheduled) are
+ * rows like any other: they come back with the log. */
+TEST(program_bytes_and_schedules_survive_recovery)
+{
+    const char *dir = test_tmpdir();
+    lc_err_t err;
+    store_db_t *db;
+    dur_log_t *log;
+    dur_log_open_info_t li;
+    CHECK_OK(store_db_open(&db, &err));
+    CHECK_OK(dur_log_open(dir, NULL, &log, &li, &err));
+    uint32_t t;
+    CHECK_OK(make_item_table(db, log, &t, &err));
+    lc_buf_t module = {0}, sched = {0};
+    uint8_t identity[32] = {0xc2, 0x00, 7};
+    lc_buf_append(&module, identity, 32); /* database_identity */
+    lc_buf_append(&module, identity, 32); /* owner_identity */
+    lc_buf_putc(&module, 0);              /* program_kind: Wasm */
+    lc_buf_put_u32le(&module, 32);        /* program_hash */
+    for (int i = 0; i < 32; i++) lc_buf_putc(&module, (uint8_t)i);
+    lc_buf_put_u32le(&module, 5000); /* program_bytes */
+    for (int i = 0; i < 5000; i++) lc_buf_putc(&module, (uint8_t)(i * 31));
+    lc_buf_put_u32le(&module, 5); /* module_version */
+    lc_buf_puts(&module, "2.0.0");
+    lc_buf_put_u32le(&sched, 0); /* schedule_id: from the sequence */
+    lc_buf_put_u32le(&sched, t); /* table_id */
+    lc_buf_put_u32le(&sched, 4);
+    lc_buf_puts(&sched, "tick"); /* reducer_name */
+    lc_buf_put_u32le(&sched, 9);
+    lc_buf_puts(&sched, "item_tick"); /* schedule_name */
+    lc_buf_put_u16le(&sched, 0);      /* at_column */
+    store_tx_t *tx;
+    store_insert_result_t res;
+    store_changeset_t cs;
+    CHECK_OK(store_tx_begin(db, &tx, &err));
+    CHECK_OK(store_insert(tx, STORE_ST_MODULE, module.data, module.len, &res, &err));
+    CHECK_OK(store_insert(tx, STORE_ST_SCHEDULED, sched.data, sched.len, &res, &err));
+    CHECK_OK(store_tx_commit(tx, &cs, &err));
+    CHECK_OK(log_changeset(log, &cs, &err));
+    store_changeset_free(&cs);
+    CHECK_OK(dur_log_close(log, &err));
+    store_db_close(db);
+
+    dur_recovery_info_t info;
+    CHECK_OK(dur_recover(dir, &db, &info, &err));
+    store_view_t *v;
+    store_rows_t rows, srows;
+    store_rows_init(&rows);
+    store_rows_init(&srows);
+    CHECK_OK(store_view_open(db, &v, &err));
+    int rc = store_view_scan(v, STORE_ST_MODULE, &rows, &err);
+    int rc2 = store_view_scan(v, STORE_ST_SCHEDULED, &srows, &err);
+    store_view_close(v);
+    store_db_close(db);
+    bool module_back = rows.count == 1 && rows.data.len == module.len &&
+                       memcmp(rows.data.data, module.data, module.len) == 0;
+    bool sched_back = srows.count == 1 && lc_load_u32le(srows.data.data) >= STORE_FIRST_USER_ID &&
+                      memcmp(srows.data.data + 4, sched.data + 4, sched.len - 4) == 0;
+    store_rows_free(&rows);
+    store_rows_free(&srows);
+    lc_buf_free(&module);
+    lc_buf_free(&sched);
+    CHECK_OK(rc);
+    CHECK_OK(rc2);
+    CHECK(module_back);
+    CHECK(sched_back);
+}
+
 const test_case_t test_durability_cases[] = {
     TEST_CASE(txdata_round_trip_and_truncation),
     TEST_CASE(snapshot_restores_the_same_state),
@@ -494,5 +562,6 @@ const test_case_t test_durability_cases[] = {
     TEST_CASE(snapshot_plus_replay_equals_the_state_before_the_crash),
     TEST_CASE(torn_last_record_recovers_the_previous_commit),
     TEST_CASE(backup_while_writing_then_restore),
+    TEST_CASE(program_bytes_and_schedules_survive_recovery),
     TEST_END,
 };
