@@ -74,6 +74,10 @@ struct store_table {
     store_layout_t layout;
     store_heap_t *heap;
     int32_t primary_key;
+    /* Size of every row if every byte pattern of that size is a valid row
+     * (only integers and floats, possibly in products), else -1: such rows
+     * are checked by their length alone. */
+    int64_t plain_len;
     store_table_type_t type;
     store_access_t access;
     bool is_event;

@@ -61,6 +61,23 @@ static int fetch_row_cb(void *ctx, uint32_t row, lc_buf_t *out)
     return store_heap_read(t->heap, row, out);
 }
 
+/* See store_table_t.plain_len. */
+static int64_t plain_size(const sats_type_t *t)
+{
+    if (t->kind >= SATS_I8 && t->kind <= SATS_F64)
+        return sats_prim_size(t->kind);
+    if (t->kind != SATS_PRODUCT)
+        return -1; /* bools, strings, arrays and sums have invalid encodings */
+    int64_t total = 0;
+    for (uint32_t i = 0; i < t->u.fields.n; i++) {
+        int64_t n = plain_size(t->u.fields.items[i].type);
+        if (n < 0)
+            return -1;
+        total += n;
+    }
+    return total;
+}
+
 static int check_def(const store_table_def_t *def, lc_err_t *err)
 {
     if (def->name == NULL || def->name[0] == 0)
@@ -106,8 +123,10 @@ int store__table_new(const store_table_def_t *def, uint32_t table_id, store_tabl
     rc = t->name ? inline_type(&t->arena, def->ts, def->row_type, 0, &t->row_type) : LC_ENOMEM;
     if (rc == LC_EINVAL)
         lc_err_set(err, rc, "table %s: the row type is recursive or nested too deeply", def->name);
-    if (rc == LC_OK)
+    if (rc == LC_OK) {
+        t->plain_len = plain_size(t->row_type);
         rc = store_layout_build(&t->arena, &t->ts, t->row_type, &t->layout, err);
+    }
     if (rc == LC_OK && (t->heap = store_heap_new(&t->layout)) == NULL)
         rc = LC_ENOMEM;
     if (rc == LC_OK && (t->rowset = store_hashidx_new(false, fetch_row_cb, t)) == NULL)
