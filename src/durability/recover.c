@@ -80,7 +80,19 @@ static int apply_truncates(store_tx_t *tx, const dur_txdata_t *d, bool system, l
     return LC_OK;
 }
 
-/* Step 4 for one transaction. */
+static bool touches_catalog(const dur_txdata_t *d)
+{
+    for (uint32_t i = 0; i < d->ngroups; i++)
+        if (d->groups[i].table_id < STORE_FIRST_USER_ID)
+            return true;
+    for (uint32_t i = 0; i < d->ntruncates; i++)
+        if (d->truncates[i] < STORE_FIRST_USER_ID)
+            return true;
+    return false;
+}
+
+/* Step 4 for one transaction.  The catalog is synced only after records
+ * that changed system tables: most records touch user rows alone. */
 static int apply_txdata(store_tx_t *tx, const dur_txdata_t *d, lc_err_t *err)
 {
     int rc = apply_truncates(tx, d, true, err);
@@ -88,7 +100,7 @@ static int apply_txdata(store_tx_t *tx, const dur_txdata_t *d, lc_err_t *err)
         rc = apply_groups(tx, d, true, true, err);
     if (rc == LC_OK)
         rc = apply_groups(tx, d, true, false, err);
-    if (rc == LC_OK)
+    if (rc == LC_OK && touches_catalog(d))
         rc = store_tx_sync_catalog(tx, err);
     if (rc == LC_OK)
         rc = apply_truncates(tx, d, false, err);
