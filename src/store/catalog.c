@@ -349,10 +349,48 @@ static const sats_type_t *make_ctype(lc_arena_t *a, ctype_t c)
 
 /* ---------------------------------------------------------------- maps */
 
+/* The id-indexed arrays beside the maps (store_db_t.table_slots). */
+static void *slot_get(void **v, uint32_t cap, uint32_t id)
+{
+    return id < cap ? v[id] : NULL;
+}
+
+static int slot_put(void ***v, uint32_t *cap, uint32_t id, void *p)
+{
+    if (id >= STORE_ID_SLOTS)
+        return LC_OK; /* found through the map */
+    if (id >= *cap) {
+        uint32_t ncap = *cap ? *cap : 64;
+        while (ncap <= id) ncap *= 2;
+        void **nv = lc_realloc(*v, sizeof *nv * ncap);
+        if (nv == NULL)
+            return LC_ENOMEM;
+        memset(nv + *cap, 0, sizeof *nv * (ncap - *cap));
+        *v = nv;
+        *cap = ncap;
+    }
+    (*v)[id] = p;
+    return LC_OK;
+}
+
+store_table_t *store__table_by_id_writer(store_db_t *db, uint32_t table_id)
+{
+    if (table_id < STORE_ID_SLOTS)
+        return slot_get((void **)db->table_slots, db->table_slots_cap, table_id);
+    return lc_map_get_u64(&db->tables_by_id, table_id);
+}
+
+store_index_t *store__index_by_id_writer(store_db_t *db, uint32_t index_id)
+{
+    if (index_id < STORE_ID_SLOTS)
+        return slot_get((void **)db->index_slots, db->index_slots_cap, index_id);
+    return lc_map_get_u64(&db->indexes_by_id, index_id);
+}
+
 store_table_t *store__table_by_id(store_db_t *db, uint32_t table_id)
 {
     pthread_rwlock_rdlock(&db->catalog_lock);
-    store_table_t *t = lc_map_get_u64(&db->tables_by_id, table_id);
+    store_table_t *t = store__table_by_id_writer(db, table_id);
     pthread_rwlock_unlock(&db->catalog_lock);
     return t;
 }
@@ -360,19 +398,9 @@ store_table_t *store__table_by_id(store_db_t *db, uint32_t table_id)
 store_index_t *store__index_by_id(store_db_t *db, uint32_t index_id)
 {
     pthread_rwlock_rdlock(&db->catalog_lock);
-    store_index_t *ix = lc_map_get_u64(&db->indexes_by_id, index_id);
+    store_index_t *ix = store__index_by_id_writer(db, index_id);
     pthread_rwlock_unlock(&db->catalog_lock);
     return ix;
-}
-
-store_table_t *store__table_by_id_writer(store_db_t *db, uint32_t table_id)
-{
-    return lc_map_get_u64(&db->tables_by_id, table_id);
-}
-
-store_index_t *store__index_by_id_writer(store_db_t *db, uint32_t index_id)
-{
-    return lc_map_get_u64(&db->indexes_by_id, index_id);
 }
 
 static int graveyard_remove(store_db_t *db, store_table_t *t)
@@ -392,11 +420,15 @@ int store__catalog_add(store_db_t *db, store_table_t *t)
     int rc = lc_map_puts(&db->tables_by_name, t->name, t);
     if (rc == LC_OK)
         rc = lc_map_put_u64(&db->tables_by_id, t->table_id, t);
+    if (rc == LC_OK)
+        rc = slot_put((void ***)&db->table_slots, &db->table_slots_cap, t->table_id, t);
     for (uint32_t i = 0; rc == LC_OK && i < t->nindexes; i++) {
         store_index_t *ix = t->indexes[i];
         rc = lc_map_puts(&db->indexes_by_name, ix->name, ix);
         if (rc == LC_OK)
             rc = lc_map_put_u64(&db->indexes_by_id, ix->index_id, ix);
+        if (rc == LC_OK)
+            rc = slot_put((void ***)&db->index_slots, &db->index_slots_cap, ix->index_id, ix);
     }
     if (rc == LC_OK)
         graveyard_remove(db, t);
@@ -409,9 +441,11 @@ void store__catalog_remove(store_db_t *db, store_table_t *t)
     pthread_rwlock_wrlock(&db->catalog_lock);
     lc_map_del(&db->tables_by_name, t->name, strlen(t->name));
     lc_map_del_u64(&db->tables_by_id, t->table_id);
+    slot_put((void ***)&db->table_slots, &db->table_slots_cap, t->table_id, NULL);
     for (uint32_t i = 0; i < t->nindexes; i++) {
         lc_map_del(&db->indexes_by_name, t->indexes[i]->name, strlen(t->indexes[i]->name));
         lc_map_del_u64(&db->indexes_by_id, t->indexes[i]->index_id);
+        slot_put((void ***)&db->index_slots, &db->index_slots_cap, t->indexes[i]->index_id, NULL);
     }
     /* Readers may still hold the table: keep it until the database closes. */
     store_table_t **v = lc_realloc(db->graveyard, sizeof *v * (db->ngraveyard + 1));
@@ -926,11 +960,14 @@ void store_db_close(store_db_t *db)
     if (db == NULL)
         return;
     LC_ASSERT(db->active == NULL && db->views == NULL);
+    store__tx_free(db->spare);
     size_t pos = 0;
     void *val;
     while (lc_map_next(&db->tables_by_id, &pos, NULL, NULL, &val)) store__table_free(val);
     for (uint32_t i = 0; i < db->ngraveyard; i++) store__table_free(db->graveyard[i]);
     lc_free(db->graveyard);
+    lc_free(db->table_slots);
+    lc_free(db->index_slots);
     lc_map_free(&db->tables_by_name);
     lc_map_free(&db->tables_by_id);
     lc_map_free(&db->indexes_by_name);

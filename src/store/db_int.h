@@ -50,8 +50,12 @@ typedef struct store_index {
     store_hashidx_t *hx;   /* HASH */
     store_direct_t *dx;    /* BTREE and DIRECT, while keys are dense (index.c) */
     uint8_t direct_len;    /* key bytes if the index may use an array, else 0 */
-    uint64_t bt_entries;   /* entries in bt, while direct_len != 0 */
-    uint64_t kmin, kmax;   /* bounds on bt's keys as integers, likewise */
+    /* For a key of one integer column: its width and signedness, so keys are
+     * encoded without walking the type (0 otherwise). */
+    uint8_t int_width;
+    bool int_signed;
+    uint64_t bt_entries; /* entries in bt, while direct_len != 0 */
+    uint64_t kmin, kmax; /* bounds on bt's keys as integers, likewise */
     store_table_t *table;
 } store_index_t;
 
@@ -126,9 +130,17 @@ struct store_view {
     store_view_t *prev, *next;
 };
 
+#define STORE_ID_SLOTS 65536
+
 struct store_db {
     lc_map_t tables_by_name; /* name -> store_table_t* */
     lc_map_t tables_by_id;   /* u64 id -> store_table_t* */
+    /* Arrays indexed by id for ids below STORE_ID_SLOTS (all ids in practice:
+     * they are handed out from small sequences), so the hot path finds a
+     * table or an index in one load; larger ids live in the maps only. */
+    store_table_t **table_slots;
+    store_index_t **index_slots;
+    uint32_t table_slots_cap, index_slots_cap;
     lc_map_t indexes_by_name;
     lc_map_t indexes_by_id;
     pthread_rwlock_t catalog_lock; /* guards the four maps */
@@ -139,6 +151,8 @@ struct store_db {
     pthread_mutex_t views_mu;   /* guards the views list */
     store_view_t *views;
     store_tx_t *active;
+    store_tx_t *spare;     /* the last transaction's memory, for the next */
+    uint64_t pending_rows; /* rows parked on tables' pending lists */
     /* The thread running the active transaction (0 when none).  A view used
      * on that same thread must not take table locks the transaction holds. */
     _Atomic unsigned long writer_thread;
@@ -242,6 +256,8 @@ int store__catalog_update_sequence(store_tx_t *tx, store_sequence_t *s, lc_err_t
 /* ---------------------------------------------------------------- tx.c */
 
 int store__tx_lock_table(store_tx_t *tx, store_table_t *t, lc_err_t *err);
+/* Free a transaction object kept for reuse (store_db_t.spare). */
+void store__tx_free(store_tx_t *tx);
 int store__tx_push_undo(store_tx_t *tx, const undo_entry_t *e, lc_err_t *err);
 /* Make room for n more undo entries, so that pushing them cannot fail. */
 int store__tx_reserve_undo(store_tx_t *tx, uint32_t n, lc_err_t *err);

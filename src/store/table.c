@@ -184,6 +184,11 @@ static int set_key_types(store_table_t *t, store_index_t *ix)
         return LC_ENOMEM;
     for (uint16_t i = 0; i < ix->ncols; i++)
         ix->key_types[i] = rt->u.fields.items[ix->cols[i]].type;
+    sats_kind_t k = sats_resolve(&t->ts, ix->key_types[0])->kind;
+    if (ix->ncols == 1 && k >= SATS_I8 && k <= SATS_U128) {
+        ix->int_width = (uint8_t)sats_prim_size(k);
+        ix->int_signed = (k - SATS_I8) % 2 == 0; /* I8, I16, ... come before U8, U16 */
+    }
     return LC_OK;
 }
 
@@ -307,8 +312,27 @@ int store__table_versions_reserve(store_table_t *t, uint32_t r)
 
 /* ---------------------------------------------------------------- keys */
 
+/* The key of a one-integer-column index: the BSATN (little-endian) bytes
+ * reversed, with the sign bit flipped for signed types — what
+ * store_key_append produces, without walking the type. */
+static int int_key(const store_index_t *ix, const uint8_t *p, size_t n, lc_buf_t *out)
+{
+    uint8_t *k = lc_buf_extend(out, ix->int_width);
+    if (k == NULL)
+        return LC_ENOMEM;
+    for (size_t i = 0; i < n; i++) k[i] = p[n - 1 - i];
+    if (ix->int_signed)
+        k[0] ^= 0x80;
+    return LC_OK;
+}
+
 int store__index_row_key(const store_index_t *ix, uint32_t r, lc_buf_t *out)
 {
+    if (ix->int_width) {
+        size_t len;
+        const uint8_t *p = store_heap_col(ix->table->heap, r, ix->cols[0], &len);
+        return p && len == ix->int_width ? int_key(ix, p, len, out) : LC_ECORRUPT;
+    }
     const store_table_t *t = ix->table;
     for (uint16_t i = 0; i < ix->ncols; i++) {
         size_t len;
@@ -327,6 +351,9 @@ int store__index_row_key(const store_index_t *ix, uint32_t r, lc_buf_t *out)
 int store__index_point_key(const store_index_t *ix, const uint8_t *p, size_t n, lc_buf_t *out,
                            lc_err_t *err)
 {
+    if (ix->int_width && n == ix->int_width)
+        return int_key(ix, p, n, out) == LC_OK ? LC_OK
+                                               : lc_err_set(err, LC_ENOMEM, "out of memory");
     lc_rd_t rd = lc_rd_make(p, n);
     for (uint16_t i = 0; i < ix->nkey_types; i++) {
         int rc = store_key_append(out, &rd, &ix->table->ts, ix->key_types[i]);

@@ -89,6 +89,8 @@ uint64_t store__oldest_view(store_db_t *db)
 static int collect_pending(store_tx_t *tx, lc_err_t *err)
 {
     store_db_t *db = tx->db;
+    if (db->pending_rows == 0)
+        return LC_OK;
     uint64_t oldest = store__oldest_view(db);
     size_t pos = 0;
     void *val;
@@ -102,9 +104,10 @@ static int collect_pending(store_tx_t *tx, lc_err_t *err)
         uint32_t keep = 0;
         for (uint32_t i = 0; i < t->npending; i++) {
             uint32_t r = t->pending[i];
-            if (t->xmax[r] <= oldest)
+            if (t->xmax[r] <= oldest) {
                 store__table_free_row(t, r);
-            else
+                db->pending_rows--;
+            } else
                 t->pending[keep++] = r;
         }
         t->npending = keep;
@@ -114,13 +117,19 @@ static int collect_pending(store_tx_t *tx, lc_err_t *err)
 
 int store_tx_begin(store_db_t *db, store_tx_t **out, lc_err_t *err)
 {
-    store_tx_t *tx = lc_calloc(1, sizeof *tx);
-    if (tx == NULL)
-        return lc_err_set(err, LC_ENOMEM, "out of memory starting a transaction");
     pthread_mutex_lock(&db->writer);
+    /* Reuse the previous transaction's arena and arrays: a stream of small
+     * transactions then allocates nothing to begin and end. */
+    store_tx_t *tx = db->spare;
+    db->spare = NULL;
+    if (tx == NULL && (tx = lc_calloc(1, sizeof *tx)) != NULL)
+        lc_arena_init(&tx->arena, 16384);
+    if (tx == NULL) {
+        pthread_mutex_unlock(&db->writer);
+        return lc_err_set(err, LC_ENOMEM, "out of memory starting a transaction");
+    }
     tx->db = db;
     tx->offset = db->committed + 1;
-    lc_arena_init(&tx->arena, 16384);
     db->active = tx;
     db->writer_thread = (unsigned long)pthread_self();
     int rc = collect_pending(tx, err);
@@ -146,11 +155,26 @@ static void end_tx(store_tx_t *tx)
     store_db_t *db = tx->db;
     db->active = NULL;
     db->writer_thread = 0;
+    lc_arena_reset(&tx->arena);
+    tx->nundo = tx->nlocked = 0;
+    tx->failed = tx->at_offset = false;
+    if (tx->undo_cap > 4096) { /* a huge transaction's log is not kept */
+        lc_free(tx->undo);
+        tx->undo = NULL;
+        tx->undo_cap = 0;
+    }
+    db->spare = tx;
+    pthread_mutex_unlock(&db->writer);
+}
+
+void store__tx_free(store_tx_t *tx)
+{
+    if (tx == NULL)
+        return;
     lc_free(tx->locked);
     lc_free(tx->undo);
     lc_arena_free(&tx->arena);
     lc_free(tx);
-    pthread_mutex_unlock(&db->writer);
 }
 
 /* ---------------------------------------------------------------- rollback */
@@ -342,7 +366,7 @@ static int build_changeset(cs_builder_t *b, store_changeset_t *cs)
     return LC_OK;
 }
 
-static int park_pending(store_table_t *t, uint32_t r)
+static int park_pending(store_db_t *db, store_table_t *t, uint32_t r)
 {
     if (t->npending == t->pending_cap) {
         uint32_t cap = t->pending_cap ? t->pending_cap * 2 : 64;
@@ -353,6 +377,7 @@ static int park_pending(store_table_t *t, uint32_t r)
         t->pending_cap = cap;
     }
     t->pending[t->npending++] = r;
+    db->pending_rows++;
     return LC_OK;
 }
 
@@ -374,7 +399,7 @@ static void free_dead_rows(store_tx_t *tx, uint64_t oldest)
         /* A row this transaction created was never visible to a view. */
         if (t->xmin[e->row] == T || oldest >= T)
             store__table_free_row(t, e->row);
-        else if (park_pending(t, e->row) != LC_OK)
+        else if (park_pending(tx->db, t, e->row) != LC_OK)
             lc_log_warn("table %s: cannot defer freeing a row (out of memory); it stays "
                         "allocated until the database closes",
                         t->name);

@@ -656,6 +656,70 @@ TEST(primary_key_index_adapts_to_key_density)
     store_db_close(db);
 }
 
+/* A signed primary key: negative keys sort first, and point lookups agree
+ * with range scans (two encodings of the same key must match). */
+TEST(signed_integer_keys_order_and_match)
+{
+    store_db_t *db;
+    lc_err_t err;
+    CHECK_OK(store_db_open(&db, &err));
+    lc_arena_t a;
+    lc_arena_init(&a, 0);
+    const char *names[] = {"k"};
+    const sats_type_t *types[] = {sats_prim(SATS_I64)};
+    static const uint16_t c0[] = {0};
+    store_index_def_t idx = {"sk_k", STORE_INDEX_BTREE, 1, c0};
+    store_constraint_def_t con = {"sk_k_key", 1, c0};
+    store_table_def_t def = {.name = "sk",
+                             .row_type = sats_type_product(&a, 1, names, types),
+                             .primary_key = 0,
+                             .type = STORE_TABLE_USER,
+                             .nindexes = 1,
+                             .indexes = &idx,
+                             .nconstraints = 1,
+                             .constraints = &con};
+    store_tx_t *tx;
+    uint32_t t, ix;
+    CHECK_OK(store_tx_begin(db, &tx, &err));
+    CHECK_OK(store_create_table(tx, &def, &t, &err));
+    lc_arena_free(&a);
+    CHECK_OK(store_index_id(db, "sk_k", &ix));
+    const int64_t keys[] = {5, -3, INT64_MIN, 0, INT64_MAX, -1, 7000000000LL};
+    for (size_t i = 0; i < LC_ARRAY_LEN(keys); i++) {
+        uint8_t row[8];
+        lc_store_u64le(row, (uint64_t)keys[i]);
+        store_insert_result_t res;
+        CHECK_OK(store_insert(tx, t, row, 8, &res, &err));
+    }
+    for (size_t i = 0; i < LC_ARRAY_LEN(keys); i++) {
+        uint8_t key[8];
+        lc_store_u64le(key, (uint64_t)keys[i]);
+        store_rows_t rows;
+        store_rows_init(&rows);
+        CHECK_OK(store_tx_index_point(tx, ix, key, 8, &rows, &err));
+        uint32_t n = rows.count;
+        store_rows_free(&rows);
+        CHECK_EQ_INT(n, 1);
+    }
+    /* k in [-3, 5): -3, -1, 0 in ascending order */
+    uint8_t lo[9] = {0}, hi[9] = {1};
+    lc_store_u64le(lo + 1, (uint64_t)-3);
+    lc_store_u64le(hi + 1, 5);
+    store_range_t r = {NULL, 0, 0, lo, 9, hi, 9};
+    store_rows_t rows;
+    store_rows_init(&rows);
+    CHECK_OK(store_tx_index_range(tx, ix, &r, &rows, &err));
+    int64_t got[3] = {0};
+    for (uint32_t i = 0; i < rows.count && i < 3; i++)
+        got[i] = (int64_t)lc_load_u64le(rows.data.data + rows.offsets[i]);
+    uint32_t n = rows.count;
+    store_rows_free(&rows);
+    store_tx_rollback(tx);
+    store_db_close(db);
+    CHECK_EQ_INT(n, 3);
+    CHECK(got[0] == -3 && got[1] == -1 && got[2] == 0);
+}
+
 /* ---------------------------------------------------------------- views */
 
 TEST(read_view_sees_its_snapshot)
@@ -1055,6 +1119,7 @@ const test_case_t test_store_cases[] = {
     TEST_CASE(index_point_and_range_scans),
     TEST_CASE(multi_column_prefix_scans),
     TEST_CASE(primary_key_index_adapts_to_key_density),
+    TEST_CASE(signed_integer_keys_order_and_match),
     TEST_CASE(read_view_sees_its_snapshot),
     TEST_CASE(concurrent_readers_see_whole_transactions),
     TEST_CASE(event_table_reports_inserts_but_keeps_nothing),
