@@ -181,6 +181,9 @@ int store__table_add_index(store_table_t *t, const store_index_def_t *def, uint3
                            const char *constraint_name, lc_err_t *err);
 int store__table_add_sequence(store_table_t *t, const store_sequence_def_t *def,
                               uint32_t sequence_id, lc_err_t *err);
+/* Give back the version arrays of a table left with no rows at all (after
+ * a clear or a mass delete) — called once a commit is done with them. */
+void store__table_trim(store_table_t *t);
 /* Make room for row versions up to row id r. */
 int store__table_versions_reserve(store_table_t *t, uint32_t r);
 /* Append the index key of row r (read from the heap) to out. */

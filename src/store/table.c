@@ -292,6 +292,16 @@ int store__table_add_sequence(store_table_t *t, const store_sequence_def_t *def,
     return LC_OK;
 }
 
+void store__table_trim(store_table_t *t)
+{
+    if (t->vcap == 0 || store_heap_count(t->heap) != 0)
+        return;
+    lc_free(t->xmin);
+    lc_free(t->xmax);
+    t->xmin = t->xmax = NULL;
+    t->vcap = 0;
+}
+
 int store__table_versions_reserve(store_table_t *t, uint32_t r)
 {
     if (r < t->vcap)

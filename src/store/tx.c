@@ -111,6 +111,7 @@ static int collect_pending(store_tx_t *tx, lc_err_t *err)
                 t->pending[keep++] = r;
         }
         t->npending = keep;
+        store__table_trim(t);
     }
     return LC_OK;
 }
@@ -435,6 +436,7 @@ int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
     pthread_mutex_unlock(&db->views_mu);
     builder_free(&b);
     free_dead_rows(tx, store__oldest_view(db));
+    for (uint32_t i = 0; i < tx->nlocked; i++) store__table_trim(tx->locked[i]);
     end_tx(tx);
     return LC_OK;
 }
