@@ -3,7 +3,7 @@
 #   make            build build/lightcone (installs missing Debian packages first)
 #   make start      build if needed, then start a server on 127.0.0.1:3000
 #   make test       build and run every test; ends with "N passed, N failed"
-#   make fuzz       run the BSATN fuzzer for FUZZ_SECONDS (default 600)
+#   make fuzz       run every fuzzer for FUZZ_SECONDS each (default 600)
 #   make format     reformat the C sources with clang-format
 #   make bench-store  build and run the store benchmark against SQLite
 #                   (bench/store; results in bench/RESULTS.md)
@@ -13,7 +13,7 @@
 # Three builds of the same sources, each in its own directory:
 #   build/obj    release (-O2, gcc)            -> build/lightcone
 #   build/asan   AddressSanitizer + UBSan      -> build/asan/unit
-#   build/fuzz   libFuzzer + ASan + UBSan      -> build/fuzz/fuzz_bsatn
+#   build/fuzz   libFuzzer + ASan + UBSan      -> build/fuzz/fuzz_*
 
 # make's built-in default CC is "cc"; ours is gcc unless the caller chose.
 ifeq ($(origin CC),default)
@@ -91,14 +91,15 @@ build/integration: $(ITEST_SRC:%.c=build/obj/%.o) build/obj/tests/unit/test.o bu
 build/crash_child: build/obj/tests/crash/crash_child.o build/liblightcone.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-build/fuzz/fuzz_bsatn: build/fuzz/tests/fuzz/fuzz_bsatn.o $(FUZZ_OBJ)
+build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
 	$(FUZZ_CC) $(ASANFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 start: build/lightcone
 	build/lightcone start
 
+FUZZERS   := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 TEST_BINS := build/lightcone build/unit build/asan/unit build/integration build/crash_child \
-             build/fuzz/fuzz_bsatn
+             $(FUZZERS)
 
 test: $(TEST_BINS)
 	@tests/run.sh
@@ -112,9 +113,13 @@ crashtest: build/integration build/crash_child
 	LC_CRASH_CYCLES=$(CRASH_CYCLES) build/integration sigkill
 
 FUZZ_SECONDS ?= 600
-fuzz: build/fuzz/fuzz_bsatn
-	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_bsatn -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus tests/fuzz/corpus
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do \
+	    name=$${f#build/fuzz/}; mkdir -p build/fuzz/corpus-$$name; \
+	    seeds=tests/fuzz/corpus; [ "$$name" = fuzz_bsatn ] || seeds=; \
+	    echo "== $$name for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$name $$seeds || exit 1; \
+	done
 
 # Benchmarks: release objects, run by hand (not part of `make test`).
 build/bench/bench_store: build/obj/bench/store/bench_store.o build/liblightcone.a
