@@ -80,3 +80,22 @@ char *lc_strdup(const char *s)
         memcpy(p, s, n);
     return p;
 }
+
+int lc_grow(void *array, uint32_t *cap, uint32_t n, size_t elem, uint32_t first_cap)
+{
+    if (n < *cap)
+        return LC_OK;
+    if (*cap > UINT32_MAX / 2)
+        return LC_ENOMEM;
+    uint32_t ncap = *cap ? *cap * 2 : first_cap;
+    /* array points at some T *; copy the pointer in and out rather than
+     * access it as a void * (which would break strict aliasing). */
+    void *old;
+    memcpy(&old, array, sizeof old);
+    void *p = lc_realloc(old, (size_t)ncap * elem);
+    if (p == NULL)
+        return LC_ENOMEM;
+    memcpy(array, &p, sizeof p);
+    *cap = ncap;
+    return LC_OK;
+}

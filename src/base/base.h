@@ -100,6 +100,10 @@ void *lc_calloc(size_t count, size_t size);
 void *lc_realloc(void *p, size_t n);
 void lc_free(void *p);
 char *lc_strdup(const char *s);
+/* Make room in a growable array: if *n == *cap, double *cap (at least
+ * first_cap) and realloc *(void **)array to *cap elements of elem bytes.
+ * On failure the array is untouched and LC_ENOMEM is returned. */
+int lc_grow(void *array, uint32_t *cap, uint32_t n, size_t elem, uint32_t first_cap);
 /* Make allocation number n (counting from now, 1-based) and all after it fail;
  * n == 0 turns fault injection off. */
 void lc_fault_alloc_after(long n);

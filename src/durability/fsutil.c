@@ -143,15 +143,10 @@ int dur__list_snapshots(const char *sdir, uint64_t **offsets, uint32_t *n)
         unsigned long long off = strtoull(e->d_name, &end, 10);
         if (end != e->d_name + 20 || strcmp(end, ".snap") != 0)
             continue; /* temporary files and strangers */
-        if (count == cap) {
-            cap = cap ? cap * 2 : 8;
-            uint64_t *nv = lc_realloc(v, sizeof *nv * cap);
-            if (nv == NULL) {
-                lc_free(v);
-                closedir(d);
-                return LC_ENOMEM;
-            }
-            v = nv;
+        if (lc_grow(&v, &cap, count, sizeof *v, 8) != LC_OK) {
+            lc_free(v);
+            closedir(d);
+            return LC_ENOMEM;
         }
         v[count++] = off;
     }

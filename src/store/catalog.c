@@ -782,14 +782,9 @@ static int delete_catalog_rows(store_tx_t *tx, uint32_t st, uint16_t col, uint32
         const uint8_t *p = store_heap_col(t->heap, r, col, &len);
         if (t->xmax[r] != 0 || p == NULL || len != 4 || lc_load_u32le(p) != id)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            uint32_t *v = lc_realloc(rows, sizeof *v * cap);
-            if (v == NULL) {
-                lc_free(rows);
-                return lc_err_set(err, LC_ENOMEM, "out of memory");
-            }
-            rows = v;
+        if (lc_grow(&rows, &cap, n, sizeof *rows, 16) != LC_OK) {
+            lc_free(rows);
+            return lc_err_set(err, LC_ENOMEM, "out of memory");
         }
         rows[n++] = r;
     }

@@ -71,14 +71,8 @@ void store_rows_free(store_rows_t *rs)
 
 static int rows_add(store_rows_t *rs, const store_table_t *t, uint32_t r)
 {
-    if (rs->count == rs->cap) {
-        uint32_t cap = rs->cap ? rs->cap * 2 : 64;
-        uint32_t *v = lc_realloc(rs->offsets, sizeof *v * cap);
-        if (v == NULL)
-            return LC_ENOMEM;
-        rs->offsets = v;
-        rs->cap = cap;
-    }
+    if (lc_grow(&rs->offsets, &rs->cap, rs->count, sizeof *rs->offsets, 64) != LC_OK)
+        return LC_ENOMEM;
     uint32_t off = (uint32_t)rs->data.len;
     int rc = store_heap_read(t->heap, r, &rs->data);
     if (rc == LC_OK)
@@ -173,15 +167,9 @@ static bool visit_collect(void *arg, uint32_t r)
         c->rc = rows_add(c->out, c->t, r);
         return c->rc == LC_OK;
     }
-    if (c->nids == c->cap) {
-        uint32_t cap = c->cap ? c->cap * 2 : 64;
-        uint32_t *v = lc_realloc(c->ids, sizeof *v * cap);
-        if (v == NULL) {
-            c->rc = LC_ENOMEM;
-            return false;
-        }
-        c->ids = v;
-        c->cap = cap;
+    if (lc_grow(&c->ids, &c->cap, c->nids, sizeof *c->ids, 64) != LC_OK) {
+        c->rc = LC_ENOMEM;
+        return false;
     }
     c->ids[c->nids++] = r;
     return true;

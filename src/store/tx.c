@@ -38,14 +38,8 @@ int store__tx_lock_table(store_tx_t *tx, store_table_t *t, lc_err_t *err)
 {
     if (t->write_locked)
         return LC_OK;
-    if (tx->nlocked == tx->locked_cap) {
-        uint32_t cap = tx->locked_cap ? tx->locked_cap * 2 : 8;
-        store_table_t **v = lc_realloc(tx->locked, sizeof *v * cap);
-        if (v == NULL)
-            return lc_err_set(err, LC_ENOMEM, "out of memory");
-        tx->locked = v;
-        tx->locked_cap = cap;
-    }
+    if (lc_grow(&tx->locked, &tx->locked_cap, tx->nlocked, sizeof *tx->locked, 8) != LC_OK)
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
     pthread_rwlock_wrlock(&t->lock);
     t->write_locked = true;
     tx->locked[tx->nlocked++] = t;
@@ -240,14 +234,8 @@ static table_builder_t *builder_for(cs_builder_t *b, store_table_t *t)
     for (uint32_t i = b->n; i-- > 0;)
         if (b->tables[i].t == t)
             return &b->tables[i];
-    if (b->n == b->cap) {
-        uint32_t cap = b->cap ? b->cap * 2 : 8;
-        table_builder_t *v = lc_realloc(b->tables, sizeof *v * cap);
-        if (v == NULL)
-            return NULL;
-        b->tables = v;
-        b->cap = cap;
-    }
+    if (lc_grow(&b->tables, &b->cap, b->n, sizeof *b->tables, 8) != LC_OK)
+        return NULL;
     table_builder_t *tb = &b->tables[b->n++];
     memset(tb, 0, sizeof *tb);
     tb->t = t;
@@ -262,14 +250,8 @@ static int add_row(cs_builder_t *b, store_table_t *t, uint32_t r, bool insert)
     row_ref_t **v = insert ? &tb->ins : &tb->del;
     uint32_t *n = insert ? &tb->nins : &tb->ndel;
     uint32_t *cap = insert ? &tb->cap_ins : &tb->cap_del;
-    if (*n == *cap) {
-        uint32_t c = *cap ? *cap * 2 : 16;
-        row_ref_t *nv = lc_realloc(*v, sizeof *nv * c);
-        if (nv == NULL)
-            return LC_ENOMEM;
-        *v = nv;
-        *cap = c;
-    }
+    if (lc_grow(v, cap, *n, sizeof **v, 16) != LC_OK)
+        return LC_ENOMEM;
     size_t off = b->data.len;
     int rc = store_heap_read(t->heap, r, &b->data);
     if (rc != LC_OK)
@@ -369,14 +351,8 @@ static int build_changeset(cs_builder_t *b, store_changeset_t *cs)
 
 static int park_pending(store_db_t *db, store_table_t *t, uint32_t r)
 {
-    if (t->npending == t->pending_cap) {
-        uint32_t cap = t->pending_cap ? t->pending_cap * 2 : 64;
-        uint32_t *v = lc_realloc(t->pending, sizeof *v * cap);
-        if (v == NULL)
-            return LC_ENOMEM;
-        t->pending = v;
-        t->pending_cap = cap;
-    }
+    if (lc_grow(&t->pending, &t->pending_cap, t->npending, sizeof *t->pending, 64) != LC_OK)
+        return LC_ENOMEM;
     t->pending[t->npending++] = r;
     db->pending_rows++;
     return LC_OK;
