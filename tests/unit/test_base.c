@@ -111,6 +111,27 @@ TEST(buf_with_borrowed_memory_moves_to_heap)
     lc_buf_free(&b); /* borrowed, untouched: nothing to free */
 }
 
+TEST(grow_doubles_and_keeps_contents)
+{
+    uint64_t *v = NULL;
+    uint32_t cap = 0;
+    for (uint32_t n = 0; n < 1000; n++) {
+        CHECK_OK(lc_grow(&v, &cap, n, sizeof *v, 4));
+        CHECK(cap > n);
+        v[n] = n * 3;
+    }
+    CHECK_EQ_INT(cap, 1024);
+    for (uint32_t n = 0; n < 1000; n++) CHECK_EQ_INT(v[n], n * 3);
+    lc_fault_alloc_after(1);
+    uint32_t before = cap;
+    int rc = lc_grow(&v, &cap, cap, sizeof *v, 4);
+    lc_fault_alloc_after(0);
+    CHECK_EQ_INT(rc, LC_ENOMEM);
+    CHECK_EQ_INT(cap, before); /* untouched on failure */
+    CHECK_EQ_INT(v[999], 2997);
+    lc_free(v);
+}
+
 TEST(reader_bounds)
 {
     const uint8_t bytes[] = {1, 2, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0};
@@ -366,6 +387,7 @@ const test_case_t test_base_cases[] = {
     TEST_CASE(buf_grows_through_large_printf),
     TEST_CASE(buf_failed_growth_leaves_buffer_intact),
     TEST_CASE(buf_with_borrowed_memory_moves_to_heap),
+    TEST_CASE(grow_doubles_and_keeps_contents),
     TEST_CASE(reader_bounds),
     TEST_CASE(arena_alignment_and_reuse),
     TEST_CASE(arena_cleanups_run_once_newest_first),
