@@ -151,6 +151,18 @@ int dur_txdata_decode(lc_arena_t *a, const uint8_t *p, size_t n, dur_txdata_t *o
 int dur_snapshot_write(const char *dir, store_db_t *db, store_view_t *view, uint32_t keep,
                        lc_err_t *err);
 
+/* A thread that snapshots db into dir every `every` transactions, keeping
+ * the newest `keep`, never past the durable offset.  Feed it the durable
+ * offset (e.g. from the group-commit writer's on_durable callback). */
+typedef struct dur_snapshotter dur_snapshotter_t;
+int dur_snapshotter_start(const char *dir, store_db_t *db, uint64_t every, uint32_t keep,
+                          dur_snapshotter_t **out, lc_err_t *err);
+void dur_snapshotter_notify(dur_snapshotter_t *s, uint64_t durable);
+/* Snapshots written so far. */
+uint64_t dur_snapshotter_taken(dur_snapshotter_t *s);
+/* Stop the thread (a snapshot being written is finished first). */
+void dur_snapshotter_stop(dur_snapshotter_t *s);
+
 typedef struct dur_recovery_info {
     uint64_t snapshot_offset; /* 0 if none was used */
     uint64_t replayed;        /* log records applied */

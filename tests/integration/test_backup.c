@@ -35,7 +35,8 @@ static long long state_of(const char *dir)
     size_t n = fread(out, 1, sizeof out - 1, f);
     out[n] = 0;
     long long offset, rows;
-    int ok = pclose(f) == 0 && sscanf(out, "state %lld %lld", &offset, &rows) == 2;
+    const char *line = strstr(out, "state "); /* recovery may log before it */
+    int ok = pclose(f) == 0 && line && sscanf(line, "state %lld %lld", &offset, &rows) == 2;
     return ok ? offset : -1;
 }
 

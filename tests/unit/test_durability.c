@@ -554,6 +554,70 @@ TEST(program_bytes_and_schedules_survive_recovery)
     CHECK(sched_back);
 }
 
+static void notify_snapshotter(void *arg, uint64_t offset)
+{
+    dur_snapshotter_notify(arg, offset);
+}
+
+/* Snapshots every 40 transactions, taken by their own thread beside the
+ * group-commit writer; recovery starts from the newest. */
+TEST(snapshotter_takes_snapshots_every_n_transactions)
+{
+    const char *dir = test_tmpdir();
+    lc_err_t err;
+    store_db_t *db;
+    dur_log_t *log;
+    dur_log_open_info_t li;
+    dur_snapshotter_t *snap;
+    dur_writer_t *w;
+    uint32_t t;
+    CHECK_OK(store_db_open(&db, &err));
+    CHECK_OK(dur_log_open(dir, NULL, &log, &li, &err));
+    CHECK_OK(make_item_table(db, log, &t, &err)); /* transaction 1, logged */
+    CHECK_OK(dur_snapshotter_start(dir, db, 40, 3, &snap, &err));
+    CHECK_OK(dur_writer_start(log, DUR_FSYNC_EVERY_BATCH, 0, notify_snapshotter, snap, &w, &err));
+    lc_buf_t rec = {0};
+    int rc = LC_OK;
+    uint64_t taken = 0;
+    /* six rounds of 40 transactions; after each, the snapshotter catches up */
+    for (unsigned round = 0; rc == LC_OK && round < 6; round++) {
+        for (unsigned k = round * 40; rc == LC_OK && k < round * 40 + 40; k++) {
+            store_changeset_t cs = {0};
+            rc = workload_tx(db, t, k, &cs, &err);
+            lc_buf_reset(&rec);
+            if (rc == LC_OK && (rc = dur_txdata_encode(&rec, &cs, 1)) == LC_OK)
+                rc = dur_writer_submit(w, cs.tx_offset, rec.data, rec.len, &err);
+            store_changeset_free(&cs);
+        }
+        if (rc == LC_OK)
+            rc = dur_writer_wait(w, store_db_committed_offset(db), 10 * 1000 * 1000);
+        for (int i = 0; i < 500 && dur_snapshotter_taken(snap) <= round; i++) usleep(10000);
+        taken = dur_snapshotter_taken(snap);
+    }
+    lc_buf_free(&rec);
+    dur_snapshotter_stop(snap);
+    CHECK_OK(dur_writer_stop(w, &err));
+    CHECK_OK(rc);
+    uint8_t before[32], after[32];
+    fingerprint(db, before);
+    store_db_close(db);
+    CHECK_MSG(taken == 6, "%llu snapshots, expected 6", (unsigned long long)taken);
+    dur_recovery_info_t info;
+    CHECK_OK(dur_recover(dir, &db, &info, &err));
+    fingerprint(db, after);
+    store_db_close(db);
+    CHECK_EQ_INT(info.snapshot_offset, 241); /* creation + 6 x 40 */
+    CHECK_EQ_INT(info.replayed, 0);
+    CHECK_EQ_MEM(after, before, 32);
+    char sdir[PATH_MAX];
+    snprintf(sdir, sizeof sdir, "%s/snapshots", dir);
+    uint64_t *offs;
+    uint32_t n;
+    CHECK_OK(dur__list_snapshots(sdir, &offs, &n));
+    lc_free(offs);
+    CHECK_EQ_INT(n, 3); /* keep = 3 */
+}
+
 const test_case_t test_durability_cases[] = {
     TEST_CASE(txdata_round_trip_and_truncation),
     TEST_CASE(snapshot_restores_the_same_state),
@@ -563,5 +627,6 @@ const test_case_t test_durability_cases[] = {
     TEST_CASE(torn_last_record_recovers_the_previous_commit),
     TEST_CASE(backup_while_writing_then_restore),
     TEST_CASE(program_bytes_and_schedules_survive_recovery),
+    TEST_CASE(snapshotter_takes_snapshots_every_n_transactions),
     TEST_END,
 };
