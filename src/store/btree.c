@@ -745,16 +745,22 @@ uint32_t store_btree_find(store_btree_t *bt, const uint8_t *key, size_t len)
 {
     if (bt->root == NULL)
         return STORE_ROW_NONE;
-    cmpctx_t cx = {.bt = bt, .buf = &bt->scratch};
+    /* Readers on several threads may search at once: fetched keys go to a
+     * buffer of this call's own, never to the tree's scratch. */
+    uint8_t small[64];
+    lc_buf_t buf;
+    lc_buf_init_with(&buf, small, sizeof small);
+    cmpctx_t cx = {.bt = bt, .buf = &buf};
     target_t t = make_target(bt, key, len, T_BEFORE, 0);
-    uint32_t pos;
+    uint32_t pos, row = STORE_ROW_NONE;
     bnode_t *leaf = seek(&cx, &t, &pos);
-    if (leaf == NULL || cx.err < 0)
-        return STORE_ROW_NONE;
-    const uint8_t *rec = leaf_rec(bt, leaf, pos);
-    if (key_cmp(&cx, &t, rec) != 0 || cx.err < 0)
-        return STORE_ROW_NONE;
-    return rec_row(bt, rec);
+    if (leaf != NULL && cx.err >= 0) {
+        const uint8_t *rec = leaf_rec(bt, leaf, pos);
+        if (key_cmp(&cx, &t, rec) == 0 && cx.err >= 0)
+            row = rec_row(bt, rec);
+    }
+    lc_buf_free(&buf);
+    return row;
 }
 
 /* ---------------------------------------------------------------- ranges */

@@ -216,8 +216,8 @@ static inline void store__row_revive(store_table_t *t, uint32_t r)
 /* Physically remove row r: unindex and free its slot. */
 void store__table_free_row(store_table_t *t, uint32_t r);
 /* Visit rows whose key under ix equals key (dead ones included). */
-void store__index_lookup(store_index_t *ix, const uint8_t *key, size_t len,
-                         bool (*visit)(void *arg, uint32_t row), void *arg);
+int store__index_lookup(store_index_t *ix, const uint8_t *key, size_t len,
+                        bool (*visit)(void *arg, uint32_t row), void *arg);
 /* A readable rendering of row r's key under ix, for error messages. */
 void store__index_describe_key(const store_index_t *ix, uint32_t r, char *out, size_t outlen);
 

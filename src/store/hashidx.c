@@ -131,13 +131,17 @@ static int resize(store_hashidx_t *hx, uint64_t newcap)
 }
 
 /* Whether row's key equals key; a fetch error is returned negative. */
-static int key_equals(store_hashidx_t *hx, uint32_t row, const uint8_t *key, size_t len)
+/* 1 if row's key equals key, 0 if not, or the fetch's error.  buf is the
+ * caller's: lookups run on reader threads at the same time, so they must
+ * not share the index's scratch. */
+static int key_equals(const store_hashidx_t *hx, lc_buf_t *buf, uint32_t row, const uint8_t *key,
+                      size_t len)
 {
-    lc_buf_reset(&hx->scratch);
-    int rc = hx->fetch ? hx->fetch(hx->ctx, row, &hx->scratch) : LC_EINVAL;
+    lc_buf_reset(buf);
+    int rc = hx->fetch ? hx->fetch(hx->ctx, row, buf) : LC_EINVAL;
     if (rc < 0)
         return rc;
-    return hx->scratch.len == len && (len == 0 || memcmp(hx->scratch.data, key, len) == 0);
+    return buf->len == len && (len == 0 || memcmp(buf->data, key, len) == 0);
 }
 
 int store_hashidx_insert(store_hashidx_t *hx, const uint8_t *key, size_t len, uint32_t row,
@@ -160,7 +164,7 @@ int store_hashidx_insert(store_hashidx_t *hx, const uint8_t *key, size_t len, ui
         hslot_t s = hx->slots[i];
         if (s.h != h)
             continue;
-        int eq = s.row == row ? 1 : hx->unique ? key_equals(hx, s.row, key, len) : 0;
+        int eq = s.row == row ? 1 : hx->unique ? key_equals(hx, &hx->scratch, s.row, key, len) : 0;
         if (eq < 0)
             return eq;
         if (eq) {
@@ -219,18 +223,29 @@ int store_hashidx_delete(store_hashidx_t *hx, const uint8_t *key, size_t len, ui
     return 0;
 }
 
-void store_hashidx_lookup(store_hashidx_t *hx, const uint8_t *key, size_t len,
-                          bool (*visit)(void *arg, uint32_t row), void *arg)
+int store_hashidx_lookup(store_hashidx_t *hx, const uint8_t *key, size_t len,
+                         bool (*visit)(void *arg, uint32_t row), void *arg)
 {
     if (hx->count == 0)
-        return;
+        return LC_OK;
+    uint8_t small[64];
+    lc_buf_t buf;
+    lc_buf_init_with(&buf, small, sizeof small);
     uint32_t h = key_hash(hx, key, len);
     uint64_t mask = hx->cap - 1;
+    int rc = LC_OK;
     for (uint64_t i = h & mask; hx->slots[i].row != STORE_ROW_NONE; i = (i + 1) & mask) {
         hslot_t s = hx->slots[i];
-        if (s.h != h || key_equals(hx, s.row, key, len) <= 0)
+        if (s.h != h)
             continue;
-        if (!visit(arg, s.row) || hx->unique)
-            return;
+        int eq = key_equals(hx, &buf, s.row, key, len);
+        if (eq < 0) {
+            rc = eq; /* a key that cannot be read is an error, not a miss */
+            break;
+        }
+        if (eq && (!visit(arg, s.row) || hx->unique))
+            break;
     }
+    lc_buf_free(&buf);
+    return rc;
 }

@@ -187,7 +187,9 @@ int store__ix_remove(store_index_t *ix, const uint8_t *key, size_t len, uint32_t
 
 bool store__ix_find_one(store_index_t *ix, const uint8_t *key, size_t len, uint32_t *row)
 {
-    if (ix->bt) {
+    /* Only where the tree holds whole keys: a fetch there could fail (out of
+     * memory) and find cannot report it, while the range walk can. */
+    if (ix->bt && ix->int_width) {
         *row = store_btree_find(ix->bt, key, len);
         return true;
     }
@@ -205,19 +207,17 @@ bool store__first_row(void *arg, uint32_t row)
     return false;
 }
 
-void store__index_lookup(store_index_t *ix, const uint8_t *key, size_t len,
-                         bool (*visit)(void *arg, uint32_t row), void *arg)
+int store__index_lookup(store_index_t *ix, const uint8_t *key, size_t len,
+                        bool (*visit)(void *arg, uint32_t row), void *arg)
 {
-    if (ix->hx) {
-        store_hashidx_lookup(ix->hx, key, len, visit, arg);
-        return;
-    }
+    if (ix->hx)
+        return store_hashidx_lookup(ix->hx, key, len, visit, arg);
     if (ix->dx) {
         store_direct_lookup(ix->dx, key, len, visit, arg);
-        return;
+        return LC_OK;
     }
     store_bound_t b = {STORE_BOUND_INCLUDED, key, len};
-    store__ix_range(ix, &b, &b, visit, arg);
+    return store__ix_range(ix, &b, &b, visit, arg);
 }
 
 int store__ix_range(store_index_t *ix, const store_bound_t *lo, const store_bound_t *hi,

@@ -177,16 +177,16 @@ static bool visit_collect(void *arg, uint32_t r)
 
 /* Visit the rows with key under ix.  A unique B-tree whose rows are all
  * visible holds at most one entry per key: one descent finds it. */
-static void lookup_key(store_index_t *ix, reader_t rd, const lc_buf_t *key, collect_t *c)
+static int lookup_key(store_index_t *ix, reader_t rd, const lc_buf_t *key, collect_t *c)
 {
     uint32_t r;
     if (ix->unique && all_visible(ix->table, rd) &&
         store__ix_find_one(ix, key->data, key->len, &r)) {
         if (r != STORE_ROW_NONE)
             visit_collect(c, r);
-        return;
+        return LC_OK;
     }
-    store__index_lookup(ix, key->data, key->len, visit_collect, c);
+    return store__index_lookup(ix, key->data, key->len, visit_collect, c);
 }
 
 static int point_scan(store_index_t *ix, reader_t rd, const uint8_t *p, size_t n, collect_t *c,
@@ -198,9 +198,10 @@ static int point_scan(store_index_t *ix, reader_t rd, const uint8_t *p, size_t n
     int rc = store__index_point_key(ix, p, n, &key, err);
     if (rc == LC_OK) {
         bool locked = read_lock(rd, ix->table);
-        lookup_key(ix, rd, &key, c);
+        rc = lookup_key(ix, rd, &key, c);
         read_unlock(locked, ix->table);
-        rc = c->rc;
+        if (rc == LC_OK)
+            rc = c->rc;
         if (rc != LC_OK)
             lc_err_set(err, rc, "index %s: %s", ix->name, lc_strerror(rc));
     }

@@ -167,7 +167,8 @@ int store_btree_insert(store_btree_t *bt, const uint8_t *key, size_t len, uint32
                        uint32_t *existing);
 /* Remove (key, row); LC_ENOTFOUND if absent. */
 int store_btree_delete(store_btree_t *bt, const uint8_t *key, size_t len, uint32_t row);
-/* The row of the first entry whose key equals key, or STORE_ROW_NONE. */
+/* The row of the first entry whose key equals key, or STORE_ROW_NONE.
+ * Like the range iterator, safe on several reader threads at once. */
 uint32_t store_btree_find(store_btree_t *bt, const uint8_t *key, size_t len);
 uint64_t store_btree_count(const store_btree_t *bt);
 size_t store_btree_memory(const store_btree_t *bt);
@@ -203,9 +204,11 @@ int store_hashidx_insert(store_hashidx_t *hx, const uint8_t *key, size_t len, ui
                          uint32_t *existing);
 int store_hashidx_delete(store_hashidx_t *hx, const uint8_t *key, size_t len, uint32_t row);
 /* Call visit(arg, row) for every row whose key equals key; stops early
- * when visit returns false. */
-void store_hashidx_lookup(store_hashidx_t *hx, const uint8_t *key, size_t len,
-                          bool (*visit)(void *arg, uint32_t row), void *arg);
+ * when visit returns false.  Returns LC_OK, or the error of a key fetch
+ * (a key that cannot be compared is never taken for a miss).  Safe to call
+ * from several reader threads at once. */
+int store_hashidx_lookup(store_hashidx_t *hx, const uint8_t *key, size_t len,
+                         bool (*visit)(void *arg, uint32_t row), void *arg);
 uint64_t store_hashidx_count(const store_hashidx_t *hx);
 size_t store_hashidx_memory(const store_hashidx_t *hx);
 /* Tests only: keep just the low `bits` bits of every key hash (0..32), so

@@ -206,15 +206,15 @@ static bool visit_probe(void *arg, uint32_t r)
 
 /* Visit the rows with key under ix; a unique B-tree without dead rows has at
  * most one entry per key, found in one descent. */
-static void probe_key(store_index_t *ix, const lc_buf_t *key, probe_t *p)
+static int probe_key(store_index_t *ix, const lc_buf_t *key, probe_t *p)
 {
     uint32_t r;
     if (ix->table->ndead == 0 && store__ix_find_one(ix, key->data, key->len, &r)) {
         if (r != STORE_ROW_NONE)
             visit_probe(p, r);
-        return;
+        return LC_OK;
     }
-    store__index_lookup(ix, key->data, key->len, visit_probe, p);
+    return store__index_lookup(ix, key->data, key->len, visit_probe, p);
 }
 
 static int violation(store_index_t *ix, uint32_t r, lc_err_t *err)
@@ -240,9 +240,11 @@ static int probe_row(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t
                        .identical = STORE_ROW_NONE,
                        .conflict = STORE_ROW_NONE};
     if (t->first_unique == NULL) {
-        store_hashidx_lookup(t->rowset, row, len, visit_probe, found);
+        int rc = store_hashidx_lookup(t->rowset, row, len, visit_probe, found);
         found->conflict = STORE_ROW_NONE; /* equal hashes are not a constraint */
-        return LC_OK;
+        return rc == LC_OK
+                   ? LC_OK
+                   : lc_err_set(err, rc, "reading a row of table %s: %s", t->name, lc_strerror(rc));
     }
     for (uint32_t i = 0; i < t->nindexes; i++) {
         store_index_t *ix = t->indexes[i];
@@ -253,7 +255,8 @@ static int probe_row(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t
         if (rc != LC_OK)
             return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
         probe_t p = *found;
-        probe_key(ix, &t->scratch, &p);
+        if ((rc = probe_key(ix, &t->scratch, &p)) != LC_OK)
+            return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
         if (ix == t->first_unique) {
             *found = p;
             if (p.identical_live)
@@ -356,12 +359,14 @@ static int find_live_copy(store_table_t *t, const uint8_t *row, size_t len, uint
         lc_buf_t key = {0};
         int rc = store__index_key_of_bsatn(t->first_unique, row, len, &key);
         if (rc == LC_OK)
-            store__index_lookup(t->first_unique, key.data, key.len, visit_identical, &f);
+            rc = store__index_lookup(t->first_unique, key.data, key.len, visit_identical, &f);
         lc_buf_free(&key);
         if (rc != LC_OK)
             return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
     } else {
-        store_hashidx_lookup(t->rowset, row, len, visit_identical, &f);
+        int rc = store_hashidx_lookup(t->rowset, row, len, visit_identical, &f);
+        if (rc != LC_OK)
+            return lc_err_set(err, rc, "reading a row of table %s: %s", t->name, lc_strerror(rc));
     }
     *out = f.hit != STORE_ROW_NONE && f.hit_live ? f.hit : STORE_ROW_NONE;
     return LC_OK;
@@ -443,7 +448,7 @@ int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uin
     found_t f = {.t = t, .self = STORE_ROW_NONE, .hit = STORE_ROW_NONE};
     rc = store__index_key_of_bsatn(ix, row, len, &key);
     if (rc == LC_OK)
-        store__index_lookup(ix, key.data, key.len, visit_live, &f);
+        rc = store__index_lookup(ix, key.data, key.len, visit_live, &f);
     lc_buf_free(&key);
     if (rc != LC_OK)
         return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
