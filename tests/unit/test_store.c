@@ -779,7 +779,7 @@ TEST(read_view_sees_its_snapshot)
 
 typedef struct reader_arg {
     store_db_t *db;
-    uint32_t table;
+    uint32_t table, age_ix, name_ix;
     _Atomic bool stop;
     _Atomic int inconsistent, views;
 } reader_arg_t;
@@ -800,6 +800,19 @@ static void *reader_main(void *p)
         store_view_row_count(v, ra->table, &n, NULL);
         if (n != rows.count)
             ra->inconsistent++;
+        /* every row has age 1: the hash index sees the same rows */
+        store_rows_t by_age, by_name;
+        store_rows_init(&by_age);
+        store_rows_init(&by_name);
+        uint8_t age = 1, name[8] = {2, 0, 0, 0, 'r', '1'};
+        if (store_view_index_point(v, ra->age_ix, &age, 1, &by_age, NULL) != LC_OK ||
+            by_age.count != rows.count)
+            ra->inconsistent++;
+        if (store_view_index_point(v, ra->name_ix, name, 6, &by_name, NULL) != LC_OK ||
+            by_name.count > 1)
+            ra->inconsistent++;
+        store_rows_free(&by_age);
+        store_rows_free(&by_name);
         store_rows_free(&rows);
         store_view_close(v);
         ra->views++;
@@ -815,6 +828,8 @@ TEST(concurrent_readers_see_whole_transactions)
     uint32_t t;
     CHECK_OK(make_person(db, &t, &err));
     reader_arg_t ra = {.db = db, .table = t};
+    CHECK_OK(store_index_id(db, "person_age_idx_hash", &ra.age_ix));
+    CHECK_OK(store_index_id(db, "person_name_idx_btree", &ra.name_ix));
     pthread_t th;
     CHECK(pthread_create(&th, NULL, reader_main, &ra) == 0);
     uint32_t next = 1;
