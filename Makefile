@@ -10,9 +10,10 @@
 #   make bench-durability  build and run the commit log and recovery benchmark
 #                   (bench/durability; results in bench/RESULTS.md)
 #
-# Three builds of the same sources, each in its own directory:
+# Four builds of the same sources, each in its own directory:
 #   build/obj    release (-O2, gcc)            -> build/lightcone
 #   build/asan   AddressSanitizer + UBSan      -> build/asan/unit
+#   build/tsan   ThreadSanitizer               -> build/tsan/unit
 #   build/fuzz   libFuzzer + ASan + UBSan      -> build/fuzz/fuzz_*
 
 # make's built-in default CC is "cc"; ours is gcc unless the caller chose.
@@ -28,6 +29,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS    ?= -O2 -g
 ASANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+TSANFLAGS := -O1 -g -fsanitize=thread
 LIBS       = $(PKG_LIBS) -lpthread -lm -ldl
 
 # Every library source under src/, one directory per module; the CLI's
@@ -40,6 +42,7 @@ ITEST_SRC := $(sort $(wildcard tests/integration/*.c))
 OBJ       := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ  := $(LIB_SRC:%.c=build/asan/%.o)
 FUZZ_OBJ  := $(LIB_SRC:%.c=build/fuzz/%.o)
+TSAN_OBJ  := $(LIB_SRC:%.c=build/tsan/%.o)
 
 DEPS_OK   := build/.deps-ok
 
@@ -64,6 +67,10 @@ build/asan/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(BASEFLAGS) $(ASANFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
+build/tsan/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(BASEFLAGS) $(TSANFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
 build/fuzz/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(BASEFLAGS) $(ASANFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
@@ -76,6 +83,10 @@ build/asan/liblightcone.a: $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+build/tsan/liblightcone.a: $(TSAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 build/lightcone: build/obj/src/cli/main.o build/liblightcone.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
@@ -84,6 +95,9 @@ build/unit: $(UNIT_SRC:%.c=build/obj/%.o) build/liblightcone.a
 
 build/asan/unit: $(UNIT_SRC:%.c=build/asan/%.o) build/asan/liblightcone.a
 	$(ASAN_CC) $(ASANFLAGS) -o $@ $^ $(LIBS)
+
+build/tsan/unit: $(UNIT_SRC:%.c=build/tsan/%.o) build/tsan/liblightcone.a
+	$(ASAN_CC) $(TSANFLAGS) -o $@ $^ $(LIBS)
 
 build/integration: $(ITEST_SRC:%.c=build/obj/%.o) build/obj/tests/unit/test.o build/liblightcone.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -98,7 +112,8 @@ start: build/lightcone
 	build/lightcone start
 
 FUZZERS   := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-TEST_BINS := build/lightcone build/unit build/asan/unit build/integration build/crash_child \
+TEST_BINS := build/lightcone build/unit build/asan/unit build/tsan/unit build/integration \
+             build/crash_child \
              $(FUZZERS)
 
 test: $(TEST_BINS)
