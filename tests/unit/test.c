@@ -99,3 +99,31 @@ int test_run(const char *suite, const test_case_t *const *tables, size_t ntables
     printf("%s: %d passed, %d failed\n", suite, passed, failed);
     return failed ? 1 : 0;
 }
+
+long test_unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+    for (const char *s = hex; *s; s++) {
+        int v;
+        if (*s == ' ' || *s == '\n')
+            continue;
+        if (*s >= '0' && *s <= '9')
+            v = *s - '0';
+        else if (*s >= 'a' && *s <= 'f')
+            v = *s - 'a' + 10;
+        else if (*s >= 'A' && *s <= 'F')
+            v = *s - 'A' + 10;
+        else
+            return -1;
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        if (n >= cap)
+            return -1;
+        out[n++] = (uint8_t)(hi << 4 | v);
+        hi = -1;
+    }
+    return hi < 0 ? (long)n : -1;
+}

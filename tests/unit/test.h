@@ -47,6 +47,9 @@ int test_run(const char *suite, const test_case_t *const *tables, size_t ntables
 /* Whether the running test has failed a check (integration tests keep the
  * server's log when it has). */
 bool test_current_failed(void);
+/* Decode hex (spaces and newlines ignored) into out: the byte count, or -1
+ * on a bad digit, an odd count or more than cap bytes. */
+long test_unhex(const char *hex, uint8_t *out, size_t cap);
 /* Path of a fresh temporary directory, removed after the test. */
 const char *test_tmpdir(void);
 

@@ -17,34 +17,6 @@
 
 static lc_arena_t *ar; /* the running test's arena, for the value builders */
 
-static long unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (const char *s = hex; *s; s++) {
-        int v;
-        if (*s == ' ' || *s == '\n')
-            continue;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else if (*s >= 'A' && *s <= 'F')
-            v = *s - 'A' + 10;
-        else
-            return -1;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (n >= cap)
-            return -1;
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    return hi < 0 ? (long)n : -1;
-}
-
 static sats_value_t *val(void)
 {
     return lc_arena_zalloc(ar, sizeof(sats_value_t));
@@ -89,7 +61,7 @@ static sats_value_t *vf64(uint64_t bits)
 static sats_value_t *vwide(const char *hex)
 {
     sats_value_t *v = val();
-    if (unhex(hex, v->u.wide, sizeof v->u.wide) < 0)
+    if (test_unhex(hex, v->u.wide, sizeof v->u.wide) < 0)
         abort();
     return v;
 }
@@ -106,7 +78,7 @@ static sats_value_t *vbytes(const char *hex)
 {
     sats_value_t *v = val();
     uint8_t *p = lc_arena_alloc(ar, strlen(hex) / 2 + 1);
-    long n = unhex(hex, p, strlen(hex) / 2 + 1);
+    long n = test_unhex(hex, p, strlen(hex) / 2 + 1);
     if (n < 0)
         abort();
     v->u.bytes.ptr = p;
@@ -253,7 +225,7 @@ static bool rt(const sats_typespace_t *ts, const sats_type_t *t, const sats_valu
                const char *hex)
 {
     static uint8_t want[8192];
-    long n = unhex(hex, want, sizeof want);
+    long n = test_unhex(hex, want, sizeof want);
     return n >= 0 && rt_bytes(ts, t, v, want, (size_t)n);
 }
 
@@ -262,7 +234,7 @@ static int dec(const sats_typespace_t *ts, const sats_type_t *t, const char *hex
                lc_err_t *err)
 {
     static uint8_t buf[8192];
-    long n = unhex(hex, buf, sizeof buf);
+    long n = test_unhex(hex, buf, sizeof buf);
     if (n < 0)
         return LC_EINTERNAL;
     sats_value_t tmp;
@@ -744,7 +716,7 @@ TEST(bsatn_decode_fault_injection)
     const sats_type_t *t = sats_type_array(
         ar, sats_type_product(ar, 2, NULL, TYPES(PRIM(STRING), sats_type_option(ar, PRIM(U8)))));
     uint8_t buf[64];
-    long n = unhex("02000000 01000000 61 00 07 02000000 6263 01", buf, sizeof buf);
+    long n = test_unhex("02000000 01000000 61 00 07 02000000 6263 01", buf, sizeof buf);
     CHECK(n > 0);
     bool saw_ok = false;
     for (long fail = 1; fail < 50 && !saw_ok; fail++) {
@@ -1030,7 +1002,7 @@ TEST(bsatn_v2_frames_exact)
     CHECK_EQ_INT(n, 20);
     for (size_t i = 0; i < n; i++) {
         static uint8_t buf[1024];
-        long len = unhex(frames[i].hex, buf, sizeof buf);
+        long len = test_unhex(frames[i].hex, buf, sizeof buf);
         CHECK_MSG(len > 0, "frame %s: bad hex", frames[i].name);
         const uint8_t *p = buf;
         if (frames[i].server) {

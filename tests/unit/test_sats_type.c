@@ -13,34 +13,6 @@
 
 /* Parse hex with optional spaces into out (at most cap bytes); returns the
  * byte count, or -1 on a malformed string. */
-static long unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (const char *s = hex; *s; s++) {
-        int v;
-        if (*s == ' ' || *s == '\n')
-            continue;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else if (*s >= 'A' && *s <= 'F')
-            v = *s - 'A' + 10;
-        else
-            return -1;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (n >= cap)
-            return -1;
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    return hi < 0 ? (long)n : -1;
-}
-
 static const char *const some_none[] = {"some", "none"};
 
 /* Encode t and compare with hex; decode the hex back and compare types; every
@@ -48,7 +20,7 @@ static const char *const some_none[] = {"some", "none"};
 static bool meta_roundtrip(const sats_type_t *t, const char *hex)
 {
     uint8_t want[512];
-    long n = unhex(hex, want, sizeof want);
+    long n = test_unhex(hex, want, sizeof want);
     bool ok = n >= 0;
     lc_buf_t b = {0};
     lc_arena_t a;
@@ -95,7 +67,7 @@ static bool formats_as(const sats_typespace_t *ts, const sats_type_t *t, const c
 static int decode_hex_type(lc_arena_t *a, const char *hex, const sats_type_t **out, lc_err_t *err)
 {
     uint8_t buf[1024];
-    long n = unhex(hex, buf, sizeof buf);
+    long n = test_unhex(hex, buf, sizeof buf);
     if (n < 0)
         return LC_EINVAL;
     lc_rd_t r = lc_rd_make(buf, (size_t)n);

@@ -61,34 +61,6 @@ static int sign(int x)
     return (x > 0) - (x < 0);
 }
 
-static long unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (const char *s = hex; *s; s++) {
-        int v;
-        if (*s == ' ')
-            continue;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else if (*s >= 'A' && *s <= 'F')
-            v = *s - 'A' + 10;
-        else
-            return -1;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (n >= cap)
-            return -1;
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    return hi < 0 ? (long)n : -1;
-}
-
 /* ---------------------------------------------------------------- key encoding */
 
 /* Key-encode the BSATN given in hex; true if it yields key_hex and consumes
@@ -97,7 +69,7 @@ static bool key_is(const sats_typespace_t *ts, const sats_type_t *t, const char 
                    const char *key_hex)
 {
     uint8_t in[256], want[256];
-    long n = unhex(bsatn_hex, in, sizeof in), wn = unhex(key_hex, want, sizeof want);
+    long n = test_unhex(bsatn_hex, in, sizeof in), wn = test_unhex(key_hex, want, sizeof want);
     if (n < 0 || wn < 0)
         return false;
     lc_buf_t out = {0};
@@ -120,7 +92,7 @@ static bool key_is(const sats_typespace_t *ts, const sats_type_t *t, const char 
 static int key_rc(const sats_typespace_t *ts, const sats_type_t *t, const char *bsatn_hex)
 {
     uint8_t in[512];
-    long n = unhex(bsatn_hex, in, sizeof in);
+    long n = test_unhex(bsatn_hex, in, sizeof in);
     if (n < 0)
         return 1;
     lc_buf_t out = {0};
