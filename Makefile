@@ -46,6 +46,10 @@ TSAN_OBJ  := $(LIB_SRC:%.c=build/tsan/%.o)
 
 DEPS_OK   := build/.deps-ok
 
+# Objects built through the fuzz_% pattern are intermediates to make; keep
+# them, or every `make test` would compile the fuzz build again.
+.SECONDARY:
+
 .PHONY: all start test unit fuzz crashtest bench-store bench-durability format check-format clean deps
 
 all: build/lightcone
