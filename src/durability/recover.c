@@ -121,13 +121,8 @@ static int replay_record(void *arg, uint64_t offset, const uint8_t *payload, siz
     int rc = dur_txdata_decode(&a, payload, len, &d, ctx->err);
     if (rc == LC_OK)
         rc = store_tx_begin_at(ctx->db, offset, &tx, ctx->err);
-    if (rc == LC_OK && (rc = apply_txdata(tx, &d, ctx->err)) != LC_OK)
-        store_tx_rollback(tx);
-    else if (rc == LC_OK) {
-        store_changeset_t cs;
-        rc = store_tx_commit(tx, &cs, ctx->err);
-        store_changeset_free(&cs);
-    }
+    if (rc == LC_OK)
+        rc = store_tx_end(tx, apply_txdata(tx, &d, ctx->err), ctx->err);
     lc_arena_free(&a);
     if (rc != LC_OK)
         return lc_err_prefix(ctx->err, "replaying transaction %llu", (unsigned long long)offset);

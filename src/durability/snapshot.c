@@ -233,12 +233,5 @@ int dur__snapshot_restore(store_db_t *db, const lc_buf_t *snap, lc_err_t *err)
         rc = store_tx_sync_catalog(tx, err);
     if (rc == LC_OK && r.len != 0)
         rc = LC_CORRUPT(err, "snapshot: %zu bytes left over", r.len);
-    if (rc != LC_OK) {
-        store_tx_rollback(tx);
-        return rc;
-    }
-    store_changeset_t cs;
-    rc = store_tx_commit(tx, &cs, err);
-    store_changeset_free(&cs);
-    return rc;
+    return store_tx_end(tx, rc, err);
 }

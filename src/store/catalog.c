@@ -916,14 +916,9 @@ int store__bootstrap(store_db_t *db, lc_err_t *err)
     lc_arena_free(&a);
     if (tx == NULL)
         return rc;
-    if (rc != LC_OK) {
-        store_tx_rollback(tx);
-        return rc;
-    }
-    store_changeset_t cs;
-    rc = store_tx_commit(tx, &cs, err);
-    store_changeset_free(&cs);
-    settle_bootstrap(db);
+    rc = store_tx_end(tx, rc, err);
+    if (rc == LC_OK)
+        settle_bootstrap(db);
     return rc;
 }
 

@@ -176,6 +176,10 @@ int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err);
 /* Undo every change of the transaction exactly; tx is freed. */
 void store_tx_rollback(store_tx_t *tx);
 void store_changeset_free(store_changeset_t *cs);
+/* End tx by the outcome of the work done in it: commit if rc is LC_OK
+ * (for callers that need no changeset: restore, replay, bootstrap),
+ * otherwise roll back.  Returns the work's error or the commit's. */
+int store_tx_end(store_tx_t *tx, int rc, lc_err_t *err);
 
 /* ---------------------------------------------------------------- writes */
 

@@ -417,6 +417,18 @@ int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
     return LC_OK;
 }
 
+int store_tx_end(store_tx_t *tx, int rc, lc_err_t *err)
+{
+    if (rc != LC_OK) {
+        store_tx_rollback(tx);
+        return rc;
+    }
+    store_changeset_t cs;
+    rc = store_tx_commit(tx, &cs, err);
+    store_changeset_free(&cs);
+    return rc;
+}
+
 void store_changeset_free(store_changeset_t *cs)
 {
     lc_arena_free(&cs->arena);
