@@ -22,38 +22,35 @@
 
 #define SEQUENCE_ALLOCATION_STEP 4096
 
-typedef struct found {
+/* What probing one key found among the rows other than self: rows deleted
+ * by the transaction at offset T count only when byte-equal (T = 0: none
+ * count). */
+typedef struct probe {
     store_table_t *t;
-    uint32_t self;      /* the row being inserted, skipped */
-    const uint8_t *row; /* compare against these bytes, or NULL */
+    uint32_t self;
+    const uint8_t *row;
     size_t len;
     uint64_t T;
-    uint32_t hit;
-    bool hit_live;
-} found_t;
+    uint32_t identical; /* byte-equal row, live or deleted by this tx */
+    bool identical_live;
+    uint32_t conflict; /* a live row that is not byte-equal */
+} probe_t;
 
-/* Visitor: a row identical to f->row that is live or deleted by this tx. */
-static bool visit_identical(void *arg, uint32_t r)
+static bool visit_probe(void *arg, uint32_t r)
 {
-    found_t *f = arg;
-    store_table_t *t = f->t;
-    if (r == f->self || (t->xmax[r] != 0 && t->xmax[r] != f->T))
+    probe_t *p = arg;
+    store_table_t *t = p->t;
+    uint64_t xmax = t->ndead ? t->xmax[r] : 0;
+    if (r == p->self || (xmax != 0 && xmax != p->T))
         return true;
-    if (!store_heap_row_equals(t->heap, r, f->row, f->len))
-        return true;
-    f->hit = r;
-    f->hit_live = t->xmax[r] == 0;
-    return f->hit_live ? false : true; /* keep looking: a live twin wins */
-}
-
-/* Visitor: any live row other than self. */
-static bool visit_live(void *arg, uint32_t r)
-{
-    found_t *f = arg;
-    if (r == f->self || f->t->xmax[r] != 0)
-        return true;
-    f->hit = r;
-    return false;
+    if (!store_heap_row_equals(t->heap, r, p->row, p->len)) {
+        if (xmax == 0)
+            p->conflict = r;
+        return xmax != 0;
+    }
+    p->identical = r;
+    p->identical_live = xmax == 0;
+    return !p->identical_live;
 }
 
 static int check_row(store_table_t *t, const uint8_t *row, size_t len, lc_err_t *err)
@@ -173,35 +170,6 @@ static int place_row(store_tx_t *tx, store_table_t *t, const uint8_t *row, size_
     t->max_xmin = tx->offset;
     *out = r;
     return LC_OK;
-}
-
-/* What probing one key found among the rows other than the new one. */
-typedef struct probe {
-    store_table_t *t;
-    uint32_t self;
-    const uint8_t *row;
-    size_t len;
-    uint64_t T;
-    uint32_t identical; /* byte-equal row, live or deleted by this tx */
-    bool identical_live;
-    uint32_t conflict; /* a live row that is not byte-equal */
-} probe_t;
-
-static bool visit_probe(void *arg, uint32_t r)
-{
-    probe_t *p = arg;
-    store_table_t *t = p->t;
-    uint64_t xmax = t->ndead ? t->xmax[r] : 0;
-    if (r == p->self || (xmax != 0 && xmax != p->T))
-        return true;
-    if (!store_heap_row_equals(t->heap, r, p->row, p->len)) {
-        if (xmax == 0)
-            p->conflict = r;
-        return xmax != 0;
-    }
-    p->identical = r;
-    p->identical_live = xmax == 0;
-    return !p->identical_live;
 }
 
 /* Visit the rows with key under ix; a unique B-tree without dead rows has at
@@ -353,22 +321,26 @@ static int delete_row(store_tx_t *tx, store_table_t *t, uint32_t r, lc_err_t *er
 static int find_live_copy(store_table_t *t, const uint8_t *row, size_t len, uint32_t *out,
                           lc_err_t *err)
 {
-    found_t f = {
-        .t = t, .self = STORE_ROW_NONE, .row = row, .len = len, .T = 0, .hit = STORE_ROW_NONE};
+    probe_t f = {.t = t,
+                 .self = STORE_ROW_NONE,
+                 .row = row,
+                 .len = len,
+                 .identical = STORE_ROW_NONE,
+                 .conflict = STORE_ROW_NONE};
     if (t->first_unique) {
         lc_buf_t key = {0};
         int rc = store__index_key_of_bsatn(t->first_unique, row, len, &key);
         if (rc == LC_OK)
-            rc = store__index_lookup(t->first_unique, key.data, key.len, visit_identical, &f);
+            rc = store__index_lookup(t->first_unique, key.data, key.len, visit_probe, &f);
         lc_buf_free(&key);
         if (rc != LC_OK)
             return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
     } else {
-        int rc = store_hashidx_lookup(t->rowset, row, len, visit_identical, &f);
+        int rc = store_hashidx_lookup(t->rowset, row, len, visit_probe, &f);
         if (rc != LC_OK)
             return lc_err_set(err, rc, "reading a row of table %s: %s", t->name, lc_strerror(rc));
     }
-    *out = f.hit != STORE_ROW_NONE && f.hit_live ? f.hit : STORE_ROW_NONE;
+    *out = f.identical_live ? f.identical : STORE_ROW_NONE;
     return LC_OK;
 }
 
@@ -445,26 +417,33 @@ int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uin
         return rc;
     /* Find the old row by the new row's key under ix. */
     lc_buf_t key = {0};
-    found_t f = {.t = t, .self = STORE_ROW_NONE, .hit = STORE_ROW_NONE};
+    probe_t f = {.t = t,
+                 .self = STORE_ROW_NONE,
+                 .row = row,
+                 .len = len,
+                 .identical = STORE_ROW_NONE,
+                 .conflict = STORE_ROW_NONE};
     rc = store__index_key_of_bsatn(ix, row, len, &key);
     if (rc == LC_OK)
-        rc = store__index_lookup(ix, key.data, key.len, visit_live, &f);
+        rc = store__index_lookup(ix, key.data, key.len, visit_probe, &f);
     lc_buf_free(&key);
     if (rc != LC_OK)
         return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
-    if (f.hit == STORE_ROW_NONE)
-        return lc_err_set(err, LC_ENOTFOUND, "no row in table %s with that %s key", t->name,
-                          ix->name);
-    if (store_heap_row_equals(t->heap, f.hit, row, len)) {
-        fill_result(f.hit, row, len, true, res);
+    /* The live row with that key: the same bytes (nothing to do) or not. */
+    if (f.identical_live) {
+        fill_result(f.identical, row, len, true, res);
         return LC_OK;
     }
+    uint32_t old = f.conflict;
+    if (old == STORE_ROW_NONE)
+        return lc_err_set(err, LC_ENOTFOUND, "no row in table %s with that %s key", t->name,
+                          ix->name);
     uint32_t undo_mark = tx->nundo;
-    if ((rc = delete_row(tx, t, f.hit, err)) != LC_OK)
+    if ((rc = delete_row(tx, t, old, err)) != LC_OK)
         return rc;
     rc = insert_checked(tx, t, row, len, res, err);
     if (rc != LC_OK) { /* put the old row back */
-        store__row_revive(t, f.hit);
+        store__row_revive(t, old);
         tx->nundo = undo_mark;
     }
     return rc;
