@@ -5,10 +5,14 @@
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make fuzz       run every fuzzer for FUZZ_SECONDS each (default 600)
 #   make format     reformat the C sources with clang-format
+#   make examples   build every examples/<name>/ module to build/examples/<name>.wasm
 #   make bench-store  build and run the store benchmark against SQLite
 #                   (bench/store; results in bench/RESULTS.md)
 #   make bench-durability  build and run the commit log and recovery benchmark
 #                   (bench/durability; results in bench/RESULTS.md)
+#   make bench-wasm    empty wasm calls per second through the engine (bench/wasm)
+#   make bench-module  reducer calls per second in process: empty and bank
+#                   transfer, in memory and durable (bench/module)
 #
 # Four builds of the same sources, each in its own directory:
 #   build/obj    release (-O2, gcc)            -> build/lightcone
@@ -31,6 +35,9 @@ CFLAGS    ?= -O2 -g
 ASANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 TSANFLAGS := -O1 -g -fsanitize=thread
 LIBS       = $(PKG_LIBS) -lpthread -lm -ldl
+# Modules compiled by src/wasm are dlopen'd and call the runtime (wasm_rt_*,
+# lcw_rt_*) in the executable: export those symbols from every binary.
+WASM_LDFLAGS := -Wl,--dynamic-list=src/wasm/exports.list
 
 # Every library source under src/, one directory per module; the CLI's
 # main() is kept apart so that test binaries can link the rest.
@@ -50,7 +57,7 @@ DEPS_OK   := build/.deps-ok
 # them, or every `make test` would compile the fuzz build again.
 .SECONDARY:
 
-.PHONY: all start test unit fuzz crashtest bench-store bench-durability format check-format clean deps
+.PHONY: all start test unit fuzz crashtest bench-store bench-durability bench-wasm bench-module format check-format clean deps
 
 all: build/lightcone
 
@@ -92,19 +99,19 @@ build/tsan/liblightcone.a: $(TSAN_OBJ)
 	ar rcs $@ $^
 
 build/lightcone: build/obj/src/cli/main.o build/liblightcone.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
 
 build/unit: $(UNIT_SRC:%.c=build/obj/%.o) build/liblightcone.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/unit: $(UNIT_SRC:%.c=build/asan/%.o) build/asan/liblightcone.a
-	$(ASAN_CC) $(ASANFLAGS) -o $@ $^ $(LIBS)
+	$(ASAN_CC) $(ASANFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
 
 build/tsan/unit: $(UNIT_SRC:%.c=build/tsan/%.o) build/tsan/liblightcone.a
-	$(ASAN_CC) $(TSANFLAGS) -o $@ $^ $(LIBS)
+	$(ASAN_CC) $(TSANFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
 
 build/integration: $(ITEST_SRC:%.c=build/obj/%.o) build/obj/tests/unit/test.o build/liblightcone.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
 
 build/crash_child: build/obj/tests/crash/crash_child.o build/liblightcone.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -120,7 +127,7 @@ TEST_BINS := build/lightcone build/unit build/asan/unit build/tsan/unit build/in
              build/crash_child \
              $(FUZZERS)
 
-test: $(TEST_BINS)
+test: $(TEST_BINS) examples
 	@tests/run.sh
 
 unit: build/unit
@@ -143,17 +150,56 @@ fuzz: $(FUZZERS)
 # Benchmarks: release objects, run by hand (not part of `make test`).
 build/bench/bench_store: build/obj/bench/store/bench_store.o build/liblightcone.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lsqlite3 $(LIBS)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ -lsqlite3 $(LIBS)
 
 bench-store: build/bench/bench_store
 	build/bench/bench_store
 
 build/bench/bench_durability: build/obj/bench/durability/bench_durability.o build/liblightcone.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
 
 bench-durability: build/bench/bench_durability
 	build/bench/bench_durability
+
+build/bench/bench_wasm: build/obj/bench/wasm/bench_wasm.o build/liblightcone.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench-wasm: build/bench/bench_wasm
+	build/bench/bench_wasm
+
+build/bench/bench_module: build/obj/bench/module/bench_module.o build/obj/tests/unit/module_fixture.o \
+                          build/obj/tests/unit/test.o build/liblightcone.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench-module: build/bench/bench_module examples
+	build/bench/bench_module
+
+# C modules (sdk/module-c, examples/<name>/*.c) compiled by clang to wasm32:
+# the SDK library once, then build/examples/<name>.wasm per example.  Flags
+# kept in step with `lightcone build` (src/cli/cmd_build.c).
+SDK_CC      ?= clang
+SDK_DIR     := sdk/module-c
+SDK_CFLAGS  := --target=wasm32-wasi -std=c17 -O2 -Wall -Wextra -Werror -I$(SDK_DIR)/include
+SDK_LDFLAGS := -nostartfiles -Wl,--no-entry -Wl,--strip-debug -Wl,-z,stack-size=1048576
+SDK_LIBS     = -nodefaultlibs -lc $(wildcard $(shell $(SDK_CC) --target=wasm32-wasi -print-libgcc-file-name 2>/dev/null))
+SDK_OBJ     := $(patsubst $(SDK_DIR)/src/%.c,build/examples/sdk/%.o,$(wildcard $(SDK_DIR)/src/*.c))
+EXAMPLES    := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
+
+.PHONY: examples
+examples: $(EXAMPLES:%=build/examples/%.wasm)
+
+build/examples/sdk/%.o: $(SDK_DIR)/src/%.c $(wildcard $(SDK_DIR)/include/*.h $(SDK_DIR)/src/*.h) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(SDK_CC) $(SDK_CFLAGS) -fmacro-prefix-map=$(SDK_DIR)/src/=lightcone/ -c $< -o $@
+
+define SDK_EXAMPLE_RULE
+build/examples/$(1).wasm: $(wildcard examples/$(1)/*.c examples/$(1)/*.h) $(SDK_OBJ) $(SDK_DIR)/include/lightcone.h
+	$$(SDK_CC) $$(SDK_CFLAGS) $$(SDK_LDFLAGS) -fmacro-prefix-map=examples/$(1)/= -o $$@ $(sort $(wildcard examples/$(1)/*.c)) $$(SDK_OBJ) $$(SDK_LIBS)
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call SDK_EXAMPLE_RULE,$(e))))
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

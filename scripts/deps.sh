@@ -14,6 +14,7 @@ pkg-config
 clang
 lld
 libclang-rt-14-dev
+libclang-rt-14-dev-wasm32
 wasi-libc
 libuv1-dev
 libhttp-parser-dev

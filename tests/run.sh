@@ -7,6 +7,8 @@
 #   unit-asan    the same tests under AddressSanitizer + UBSan
 #   unit-tsan    the same tests under ThreadSanitizer
 #   fuzz         a short fixed run of every libFuzzer target (BSATN, durability)
+#   sdk          the C module SDK: examples' imports and definitions, their
+#                reducers under a toy host in node, compile-time misuse errors
 #   integration  the real lightcone binary, started on free ports
 # A suite that crashes before printing its line counts as one failure.
 set -u
@@ -98,6 +100,7 @@ run unit build/unit
 run unit-asan asan_unit
 run unit-tsan tsan_unit
 run fuzz fuzz_smoke
+run sdk tests/sdk/run.sh
 run integration build/integration
 
 echo "$total_pass passed, $total_fail failed"

@@ -25,6 +25,9 @@ static int cmd_version(const cli_command_t *cmd, int argc, char **argv);
 static int cmd_backup(const cli_command_t *cmd, int argc, char **argv);
 static int cmd_restore(const cli_command_t *cmd, int argc, char **argv);
 static int cmd_help(const cli_command_t *cmd, int argc, char **argv);
+/* cmd_build.c */
+extern const char cli_build_summary[], cli_build_usage[];
+int cli_cmd_build(const cli_command_t *cmd, int argc, char **argv);
 
 static const cli_command_t commands[] = {
     {"start", "Start a Lightcone server",
@@ -46,6 +49,7 @@ static const cli_command_t commands[] = {
      "                       restore it as (it must not exist yet)\n"
      "  --data-dir DIR       the server's data directory (default as for start)\n",
      cmd_restore},
+    {"build", cli_build_summary, cli_build_usage, cli_cmd_build},
     {"version", "Print the version", "", cmd_version},
     {"help", "Show help for a command", "  [COMMAND]\n", cmd_help},
 };

@@ -1,0 +1,568 @@
+/*
+ * A hosted database: the executor thread and everything it ties together.
+ *
+ * The executor owns the module host, the scheduler heap and every write
+ * transaction.  Jobs arrive on a mutex-protected list; the executor takes
+ * the whole list at once and runs it, so a burst of calls costs one lock
+ * round trip, not one per call.  After each commit it hands the changeset
+ * to the group-commit writer (durability.h) — the executor never waits for
+ * the disk; callers that need confirmed reads wait on db_wait_durable.
+ *
+ * Scheduled reducers (module-abi.md §6.4): a write into a schedule table
+ * pushes (due time, table, scheduled id) onto a min-heap; the executor
+ * sleeps until the earliest due time or the next job.  When an entry is
+ * due it re-reads the row — gone means cancelled — calls the reducer with
+ * the row as its argument, then deletes a one-shot row in a separate
+ * transaction or pushes an interval row's next tick (missed ticks are
+ * skipped, no drift).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "db/db_int.h"
+
+/* ---------------------------------------------------------------- jobs */
+
+static void job_free(db_job_t *j)
+{
+    lc_free(j->args);
+    lc_free(j->name);
+    lc_free(j->jwt);
+    lc_free(j);
+}
+
+/* Queue a job; fails only when the database is closing. */
+static int submit(db_t *db, db_job_t *j)
+{
+    pthread_mutex_lock(&db->mu);
+    if (db->stopping) {
+        pthread_mutex_unlock(&db->mu);
+        return LC_EBUSY;
+    }
+    j->next = NULL;
+    if (db->tail)
+        db->tail->next = j;
+    else
+        db->head = j;
+    db->tail = j;
+    pthread_cond_signal(&db->cv);
+    pthread_mutex_unlock(&db->mu);
+    return LC_OK;
+}
+
+/* A waiter for the _sync wrappers: the executor fills the result and
+ * signals. */
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    db_call_result_t res;
+} waiter_t;
+
+static void waiter_init(waiter_t *w)
+{
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->done = false;
+    memset(&w->res, 0, sizeof w->res);
+}
+
+static void waiter_done_cb(void *arg, const db_call_result_t *res)
+{
+    waiter_t *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->res = *res;
+    w->res.cs = NULL;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void waiter_wait(waiter_t *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+}
+
+static void outcome_set(mod_outcome_t *o, mod_status_t st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void outcome_set(mod_outcome_t *o, mod_status_t st, const char *fmt, ...)
+{
+    memset(o, 0, sizeof *o);
+    o->status = st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->message, sizeof o->message, fmt, ap);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------------------- commit */
+
+/* Commit tx and hand the changeset to the log.  On success *cs holds the
+ * changeset (caller frees). */
+int db__commit(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, lc_err_t *err)
+{
+    int rc = store_tx_commit(tx, cs, err);
+    if (rc)
+        return rc;
+    atomic_fetch_add(&db->stats.commits, 1);
+    if (cs->tx_offset == 0 || !db->writer)
+        return LC_OK;
+    lc_buf_reset(&db->txbuf);
+    rc = dur_txdata_encode(&db->txbuf, cs, ts_us);
+    if (rc == LC_OK)
+        rc = dur_writer_submit(db->writer, cs->tx_offset, db->txbuf.data, db->txbuf.len, err);
+    if (rc) {
+        /* The transaction is committed in memory but cannot be made
+         * durable: the writer has failed permanently (disk full, I/O
+         * error).  Confirmed reads will never see it; say so loudly. */
+        lc_log(LC_LOG_ERROR, "database log write failed at offset %" PRIu64 ": %s", cs->tx_offset,
+               err ? err->msg : lc_strerror(rc));
+    }
+    return LC_OK;
+}
+
+/* Tell the commit hook (subscriptions, the network layer) what changed. */
+void db__notify_commit(db_t *db, const store_changeset_t *cs)
+{
+    if (db->cfg.on_commit && cs->tx_offset)
+        db->cfg.on_commit(db->cfg.hook_arg, cs);
+}
+
+/* Run reducer rid inside tx and finish tx by its outcome. */
+void db__finish_reducer(db_t *db, store_tx_t *tx, uint32_t rid, const mod_caller_t *caller,
+                        const uint8_t *args, size_t len, db_call_cb cb, void *arg)
+{
+    db_call_result_t res = {.timestamp_us = caller->timestamp_us};
+    lc_err_t err;
+    atomic_fetch_add(&db->stats.calls, 1);
+    mod_host_call_reducer(db->host, tx, rid, caller, args, len, &res.outcome);
+    if (res.outcome.status != MOD_OK) {
+        store_tx_rollback(tx);
+        atomic_fetch_add(&db->stats.rollbacks, 1);
+        mod_log_error_for(db->log, mod_host_reducer_name(db->host, rid), caller->timestamp_us,
+                          res.outcome.message);
+        if (cb)
+            cb(arg, &res);
+        return;
+    }
+    store_changeset_t cs;
+    if (db__commit(db, tx, caller->timestamp_us, &cs, &err)) {
+        outcome_set(&res.outcome, MOD_INTERNAL_ERROR, "commit failed: %s", err.msg);
+        if (cb)
+            cb(arg, &res);
+        return;
+    }
+    res.tx_offset = cs.tx_offset;
+    res.cs = &cs;
+    db__notify_commit(db, &cs);
+    if (cb)
+        cb(arg, &res);
+    store_changeset_free(&cs);
+}
+
+/* Run reducer rid in a new transaction. */
+void db__run_reducer(db_t *db, uint32_t rid, const mod_caller_t *caller, const uint8_t *args,
+                     size_t len, db_call_cb cb, void *arg)
+{
+    store_tx_t *tx;
+    lc_err_t err;
+    if (store_tx_begin(db->store, &tx, &err)) {
+        db_call_result_t res = {.timestamp_us = caller->timestamp_us};
+        outcome_set(&res.outcome, MOD_INTERNAL_ERROR, "%s", err.msg);
+        if (cb)
+            cb(arg, &res);
+        return;
+    }
+    db__finish_reducer(db, tx, rid, caller, args, len, cb, arg);
+}
+
+/* ---------------------------------------------------------------- job kinds */
+
+static void run_call(db_t *db, db_job_t *j)
+{
+    db_call_result_t res = {.timestamp_us = j->caller.timestamp_us};
+    if (!db->host) {
+        outcome_set(&res.outcome, MOD_BAD_REQUEST, "database has no module: publish one first");
+        goto fail;
+    }
+    int rid = mod_host_reducer_find(db->host, j->name);
+    if (rid < 0) {
+        outcome_set(&res.outcome, MOD_BAD_REQUEST, "no such reducer `%s`", j->name);
+        goto fail;
+    }
+    if (mod_host_reducer_lifecycle(db->host, (uint32_t)rid) != MOD_LIFECYCLE_NONE) {
+        outcome_set(&res.outcome, MOD_BAD_REQUEST,
+                    "can't directly call special lifecycle reducer `%s`", j->name);
+        goto fail;
+    }
+    lc_err_t err;
+    if (mod_check_args(mod_host_def(db->host), (uint32_t)rid, j->args, j->len, &err)) {
+        outcome_set(&res.outcome, MOD_BAD_REQUEST, "%s", err.msg);
+        goto fail;
+    }
+    db__run_reducer(db, (uint32_t)rid, &j->caller, j->args, j->len, j->cb, j->arg);
+    return;
+fail:
+    mod_log_error_for(db->log, j->name, j->caller.timestamp_us, res.outcome.message);
+    if (j->cb)
+        j->cb(j->arg, &res);
+}
+
+static void run_job(db_t *db, db_job_t *j)
+{
+    switch (j->kind) {
+    case DB_JOB_CALL:
+        run_call(db, j);
+        break;
+    case DB_JOB_CONNECT:
+        db__run_connect(db, j);
+        break;
+    case DB_JOB_DISCONNECT:
+        db__run_disconnect(db, j);
+        break;
+    case DB_JOB_INSTALL:
+        db__run_install(db, j); /* the waiting publisher frees the job */
+        return;
+    }
+    job_free(j);
+}
+
+/* ---------------------------------------------------------------- executor */
+
+static void *executor_main(void *arg)
+{
+    db_t *db = arg;
+    pthread_mutex_lock(&db->mu);
+    for (;;) {
+        if (!db->head) {
+            if (db->stopping)
+                break;
+            int64_t due = db__sched_next_due(db);
+            if (due < 0) {
+                pthread_cond_wait(&db->cv, &db->mu);
+            } else {
+                int64_t now = lc_now_wall_us();
+                if (due > now) {
+                    struct timespec ts;
+                    clock_gettime(CLOCK_REALTIME, &ts);
+                    int64_t ns = ts.tv_nsec + (due - now) * 1000;
+                    ts.tv_sec += ns / 1000000000;
+                    ts.tv_nsec = ns % 1000000000;
+                    pthread_cond_timedwait(&db->cv, &db->mu, &ts);
+                }
+            }
+        }
+        db_job_t *batch = db->head;
+        db->head = db->tail = NULL;
+        pthread_mutex_unlock(&db->mu);
+        while (batch) {
+            db_job_t *next = batch->next;
+            run_job(db, batch);
+            batch = next;
+        }
+        db__sched_run_due(db, lc_now_wall_us());
+        pthread_mutex_lock(&db->mu);
+    }
+    pthread_mutex_unlock(&db->mu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- public calls */
+
+static db_job_t *job_new(db_job_kind_t kind)
+{
+    db_job_t *j = lc_calloc(1, sizeof *j);
+    if (j)
+        j->kind = kind;
+    return j;
+}
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = lc_malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+int db_call(db_t *db, const char *reducer, const uint8_t *args, size_t len,
+            const mod_caller_t *caller, db_call_cb cb, void *arg)
+{
+    db_job_t *j = job_new(DB_JOB_CALL);
+    if (!j)
+        return LC_ENOMEM;
+    j->name = dupstr(reducer);
+    j->args = len ? lc_malloc(len) : NULL;
+    if (!j->name || (len && !j->args)) {
+        job_free(j);
+        return LC_ENOMEM;
+    }
+    if (len)
+        memcpy(j->args, args, len);
+    j->len = len;
+    j->caller = *caller;
+    j->cb = cb;
+    j->arg = arg;
+    int rc = submit(db, j);
+    if (rc)
+        job_free(j);
+    return rc;
+}
+
+int db_call_sync(db_t *db, const char *reducer, const uint8_t *args, size_t len,
+                 const mod_caller_t *caller, db_call_result_t *out)
+{
+    waiter_t w;
+    waiter_init(&w);
+    int rc = db_call(db, reducer, args, len, caller, waiter_done_cb, &w);
+    if (rc) {
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        return rc;
+    }
+    waiter_wait(&w);
+    *out = w.res;
+    return LC_OK;
+}
+
+int db_connect(db_t *db, const uint8_t identity[32], const uint8_t connection_id[16],
+               const char *jwt_payload, mod_outcome_t *out)
+{
+    db_job_t *j = job_new(DB_JOB_CONNECT);
+    if (!j)
+        return LC_ENOMEM;
+    memcpy(j->caller.identity, identity, 32);
+    memcpy(j->caller.connection_id, connection_id, 16);
+    j->caller.timestamp_us = lc_now_wall_us();
+    if (jwt_payload && !(j->jwt = dupstr(jwt_payload))) {
+        job_free(j);
+        return LC_ENOMEM;
+    }
+    waiter_t w;
+    waiter_init(&w);
+    j->cb = waiter_done_cb;
+    j->arg = &w;
+    int rc = submit(db, j);
+    if (rc) {
+        job_free(j);
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        return rc;
+    }
+    waiter_wait(&w);
+    if (out)
+        *out = w.res.outcome;
+    return LC_OK;
+}
+
+int db_disconnect(db_t *db, const uint8_t identity[32], const uint8_t connection_id[16])
+{
+    db_job_t *j = job_new(DB_JOB_DISCONNECT);
+    if (!j)
+        return LC_ENOMEM;
+    memcpy(j->caller.identity, identity, 32);
+    memcpy(j->caller.connection_id, connection_id, 16);
+    j->caller.timestamp_us = lc_now_wall_us();
+    waiter_t w;
+    waiter_init(&w);
+    j->cb = waiter_done_cb;
+    j->arg = &w;
+    int rc = submit(db, j);
+    if (rc) {
+        job_free(j);
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        return rc;
+    }
+    waiter_wait(&w);
+    return LC_OK;
+}
+
+int db__submit_install(db_t *db, db_job_t *j, db_call_result_t *res)
+{
+    waiter_t w;
+    waiter_init(&w);
+    j->cb = waiter_done_cb;
+    j->arg = &w;
+    int rc = submit(db, j);
+    if (rc) {
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        return rc;
+    }
+    waiter_wait(&w);
+    *res = w.res;
+    return LC_OK;
+}
+
+db_job_t *db__job_new(db_job_kind_t kind)
+{
+    return job_new(kind);
+}
+
+void db__job_free(db_job_t *j)
+{
+    job_free(j);
+}
+
+/* ---------------------------------------------------------------- open / close */
+
+static void on_durable(void *arg, uint64_t offset)
+{
+    db_t *db = arg;
+    if (db->snap)
+        dur_snapshotter_notify(db->snap, offset);
+}
+
+static int open_durable(db_t *db, lc_err_t *err)
+{
+    dur_recovery_info_t info;
+    int rc = dur_recover(db->cfg.dir, &db->store, &info, err);
+    if (rc)
+        return lc_err_prefix(err, "recovering database in %s: ", db->cfg.dir);
+    dur_log_t *log;
+    if ((rc = dur_log_open(db->cfg.dir, NULL, &log, NULL, err)))
+        return rc;
+    if ((rc = dur_writer_start(log, db->cfg.fsync, db->cfg.fsync_interval_ms, on_durable, db,
+                               &db->writer, err))) {
+        dur_log_close(log, NULL);
+        return rc;
+    }
+    uint64_t every = db->cfg.snapshot_every ? db->cfg.snapshot_every : 100000;
+    return dur_snapshotter_start(db->cfg.dir, db->store, every, 2, &db->snap, err);
+}
+
+int db_open(const db_config_t *cfg, db_t **out, lc_err_t *err)
+{
+    db_t *db = lc_calloc(1, sizeof *db);
+    if (!db)
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    db->cfg = *cfg;
+    if (cfg->dir && !(db->cfg.dir = db->dir = dupstr(cfg->dir))) {
+        lc_free(db);
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    }
+    lc_buf_init(&db->txbuf);
+    lc_map_init(&db->sched_live);
+    lc_map_init(&db->jwts);
+    pthread_mutex_init(&db->mu, NULL);
+    pthread_cond_init(&db->cv, NULL);
+    int rc;
+    if (cfg->dir) {
+        if (mkdir(cfg->dir, 0700) && errno != EEXIST) {
+            rc = lc_err_set(err, LC_EIO, "cannot create %s: %s", cfg->dir, strerror(errno));
+            goto fail;
+        }
+        rc = open_durable(db, err);
+    } else {
+        rc = store_db_open(&db->store, err);
+    }
+    if (rc)
+        goto fail;
+    char logdir[4096];
+    if (cfg->dir)
+        snprintf(logdir, sizeof logdir, "%s/module_logs", cfg->dir);
+    mod_log_config_t lcfg = {0};
+    lcfg.max_total_bytes = cfg->log_max_bytes;
+    if ((rc = mod_log_open(cfg->dir ? logdir : NULL, &lcfg, &db->log, err)))
+        goto fail;
+    if ((rc = db__load_module(db, err)))
+        goto fail;
+    if (pthread_create(&db->thread, NULL, executor_main, db)) {
+        rc = lc_err_set(err, LC_ENOMEM, "cannot start the database's executor thread");
+        goto fail;
+    }
+    db->thread_started = true;
+    *out = db;
+    return LC_OK;
+fail:
+    db_close(db);
+    return rc;
+}
+
+void db_close(db_t *db)
+{
+    if (!db)
+        return;
+    if (db->thread_started) {
+        pthread_mutex_lock(&db->mu);
+        db->stopping = true;
+        pthread_cond_signal(&db->cv);
+        pthread_mutex_unlock(&db->mu);
+        pthread_join(db->thread, NULL);
+    }
+    if (db->snap)
+        dur_snapshotter_stop(db->snap);
+    if (db->writer) {
+        lc_err_t err;
+        if (dur_writer_stop(db->writer, &err))
+            lc_log(LC_LOG_ERROR, "closing the log of %s: %s", db->cfg.dir, err.msg);
+    }
+    mod_host_free(db->host);
+    db__sched_free(db);
+    if (db->log)
+        mod_log_close(db->log);
+    if (db->store)
+        store_db_close(db->store);
+    lc_buf_free(&db->txbuf);
+    size_t pos = 0;
+    const void *k;
+    size_t kl;
+    void *v;
+    while (lc_map_next(&db->jwts, &pos, &k, &kl, &v)) lc_free(v);
+    lc_map_free(&db->jwts);
+    pthread_mutex_destroy(&db->mu);
+    pthread_cond_destroy(&db->cv);
+    lc_free(db->dir);
+    lc_free(db);
+}
+
+/* ---------------------------------------------------------------- parts */
+
+store_db_t *db_store(db_t *db)
+{
+    return db->store;
+}
+
+mod_log_t *db_log(db_t *db)
+{
+    return db->log;
+}
+
+const mod_def_t *db_def(db_t *db)
+{
+    return db->host ? mod_host_def(db->host) : NULL;
+}
+
+bool db_has_module(db_t *db)
+{
+    return db->host != NULL;
+}
+
+uint64_t db_durable_offset(db_t *db)
+{
+    return db->writer ? dur_writer_durable(db->writer) : store_db_committed_offset(db->store);
+}
+
+int db_wait_durable(db_t *db, uint64_t offset, int64_t timeout_us)
+{
+    return db->writer ? dur_writer_wait(db->writer, offset, timeout_us) : LC_OK;
+}
+
+void db_stats(db_t *db, db_stats_t *out)
+{
+    out->calls = atomic_load(&db->stats.calls);
+    out->commits = atomic_load(&db->stats.commits);
+    out->rollbacks = atomic_load(&db->stats.rollbacks);
+    out->scheduled_runs = atomic_load(&db->stats.scheduled_runs);
+}

@@ -1,0 +1,138 @@
+/*
+ * db — one hosted database: its store, its durable log and snapshots, its
+ * module, its module log, its scheduler, and the executor thread that runs
+ * every write.
+ *
+ * All writes to a database run serially on its executor thread (design
+ * brief: no lock conflicts, no retries).  Callers hand it jobs — reducer
+ * calls, connects, disconnects, publishes — and get the result through a
+ * callback run on the executor thread, or wait for it with the _sync
+ * wrappers.  Reads go through store views (store.h) and never wait for
+ * the executor.
+ *
+ * Database states:
+ *
+ *   state      entered by                       left by
+ *   EMPTY      db_open on a new directory       db_publish (init)   -> RUNNING
+ *   RUNNING    db_open with a module, publish   db_close            -> CLOSED
+ *   CLOSED     db_close                         (freed)
+ *
+ * In EMPTY, calls answer "database has no module".  Republish keeps
+ * RUNNING: the new module is compiled on the caller's thread while the old
+ * one serves, and swapped between two transactions.
+ *
+ * Public surface (prefix db_):
+ *   db_open / db_close          recover or create; start and stop threads
+ *   db_publish                  first publish (init) or update (migration)
+ *   db_call / db_call_sync      a reducer call by name
+ *   db_connect / db_disconnect  client lifecycle (client_connected may refuse)
+ *   db_store, db_log, db_def    the parts, for reads
+ *   db_wait_durable, db_durable_offset   confirmed reads
+ */
+#ifndef LC_DB_H
+#define LC_DB_H
+
+#include "base/base.h"
+#include "durability/durability.h"
+#include "module/module.h"
+#include "store/store.h"
+#include "wasm/wasm.h"
+
+typedef struct db db_t;
+
+typedef struct db_config {
+    const char *dir;       /* the database's directory; NULL = in memory, nothing durable */
+    wasm_engine_t *engine; /* shared by all databases (borrowed) */
+    uint8_t identity[32];  /* the database identity, little-endian */
+    dur_fsync_policy_t fsync;
+    uint32_t fsync_interval_ms;
+    uint64_t snapshot_every; /* transactions between snapshots; 0 = 100000 */
+    wasm_limits_t limits;    /* per call; time_ms 0 = no watchdog */
+    uint64_t log_max_bytes;  /* module log bound; 0 = default */
+    /* Called on the executor thread after every commit that changed
+     * something (subscriptions attach here).  May be NULL. */
+    void (*on_commit)(void *arg, const store_changeset_t *cs);
+    void *hook_arg;
+} db_config_t;
+
+/* Open the database in cfg->dir (recovering it) or a new in-memory one.
+ * If it holds a module, the module is loaded (compiled if the cache lost
+ * it), the scheduler reloads every schedule row, and clients left in
+ * st_client by a crash are disconnected. */
+int db_open(const db_config_t *cfg, db_t **out, lc_err_t *err);
+/* Finish queued jobs, stop the executor, the scheduler and the durability
+ * threads (the log is synced), and free everything. */
+void db_close(db_t *db);
+
+/* ---------------------------------------------------------------- publish */
+
+typedef struct db_publish_opts {
+    uint8_t owner[32]; /* identity of the publisher (init's caller) */
+    bool clear;        /* drop all tables and data first (--delete-data) */
+    wasm_progress_cb progress;
+    void *progress_arg;
+} db_publish_opts_t;
+
+typedef struct db_publish_result {
+    bool created;        /* first publish: tables created, init ran */
+    bool updated;        /* an existing module was replaced */
+    bool breaks_clients; /* the migration disconnects clients */
+    lc_buf_t plan;       /* human-readable plan or refusal reasons (caller frees) */
+} db_publish_result_t;
+
+/* Compile and check the module on the calling thread, then have the
+ * executor install it between two transactions: on a database without a
+ * module, create its tables and run init in one transaction; otherwise
+ * plan an automatic migration and apply it, or refuse with the reasons in
+ * result->plan (LC_EINVAL).  A failure changes nothing. */
+int db_publish(db_t *db, const uint8_t *wasm, size_t len, const db_publish_opts_t *opts,
+               db_publish_result_t *result, lc_err_t *err);
+
+/* ---------------------------------------------------------------- calls */
+
+typedef struct db_call_result {
+    mod_outcome_t outcome;
+    uint64_t tx_offset;          /* committed offset; 0 if nothing was written */
+    const store_changeset_t *cs; /* what it changed (valid during the callback) */
+    int64_t timestamp_us;
+} db_call_result_t;
+
+typedef void (*db_call_cb)(void *arg, const db_call_result_t *res);
+
+/* Queue a call of the reducer named `reducer` (canonical name) with BSATN
+ * args (copied).  cb runs on the executor thread once it committed or
+ * rolled back.  A client may not call lifecycle reducers
+ * (MOD_BAD_REQUEST). */
+int db_call(db_t *db, const char *reducer, const uint8_t *args, size_t len,
+            const mod_caller_t *caller, db_call_cb cb, void *arg);
+/* db_call and wait; out receives the outcome and tx offset (cs is NULL). */
+int db_call_sync(db_t *db, const char *reducer, const uint8_t *args, size_t len,
+                 const mod_caller_t *caller, db_call_result_t *out);
+
+/* A client connects: st_client row, then client_connected if the module
+ * has one.  MOD_USER_ERROR in out means the module refused the client. */
+int db_connect(db_t *db, const uint8_t identity[32], const uint8_t connection_id[16],
+               const char *jwt_payload, mod_outcome_t *out);
+/* A client went away: client_disconnected, and the st_client row is
+ * removed whatever it does (disconnects cannot be refused). */
+int db_disconnect(db_t *db, const uint8_t identity[32], const uint8_t connection_id[16]);
+
+/* ---------------------------------------------------------------- parts */
+
+store_db_t *db_store(db_t *db);
+mod_log_t *db_log(db_t *db);
+/* The current module definition (NULL before the first publish).  Valid
+ * until the next publish; callers on other threads hold db_def_retain. */
+const mod_def_t *db_def(db_t *db);
+bool db_has_module(db_t *db);
+
+uint64_t db_durable_offset(db_t *db);
+/* Wait until offset is durable (-1: forever). */
+int db_wait_durable(db_t *db, uint64_t offset, int64_t timeout_us);
+
+typedef struct db_stats {
+    uint64_t calls, commits, rollbacks, scheduled_runs;
+} db_stats_t;
+void db_stats(db_t *db, db_stats_t *out);
+
+#endif /* LC_DB_H */

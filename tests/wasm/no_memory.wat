@@ -1,0 +1,4 @@
+;; Exports no memory: refused.
+(module
+  (memory 1)
+  (func (export "f")))
