@@ -26,7 +26,7 @@ CC        := gcc
 endif
 ASAN_CC   ?= clang
 FUZZ_CC   ?= clang
-PKGS      := libuv jansson
+PKGS      := libuv jansson libcrypto libjwt
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -MMD -MP $(WARN)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -10,7 +10,7 @@
  * Each workload runs in memory and with the durable log (group commit,
  * fdatasync per batch); the whole process is pinned to one CPU so the
  * figure is what one core does, client included.  Build and run:
- *   make examples build/bench/bench_module && build/bench/bench_module
+ *   make examples build/bench/bench_module && build/bench/bench_module [--all-cores] [WORKLOAD]
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -60,7 +60,7 @@ static uint8_t *noop_module(size_t *len)
     lc_buf_t def, esc;
     lc_buf_init(&def);
     lc_buf_init(&esc);
-    fixture_def_v10(&def, names, 1);
+    fixture_def_v10(&def, names, 1, 0);
     for (size_t i = 0; i < def.len; i++) lc_buf_printf(&esc, "\\%02x", def.data[i]);
     lc_buf_terminate(&esc);
     size_t cap = sizeof NOOP_WAT + esc.len + 32;
@@ -142,9 +142,13 @@ static void seed(db_t *db)
         die("seed", NULL);
 }
 
+static const char *only_workload;
+
 static void bench(wasm_engine_t *e, const char *name, const uint8_t *wasm, size_t len,
                   const char *reducer, size_t (*make_args)(uint8_t *), uint64_t n, bool durable)
 {
+    if (only_workload && strncmp(name, only_workload, strlen(only_workload)) != 0)
+        return;
     char dir[512];
     snprintf(dir, sizeof dir, "%s/db-%s-%d", test_tmpdir(), name, durable);
     db_t *db = open_with(e, durable ? dir : NULL, wasm, len);
@@ -165,12 +169,21 @@ static void bench(wasm_engine_t *e, const char *name, const uint8_t *wasm, size_
 int main(int argc, char **argv)
 {
     lc_log_set_level(LC_LOG_WARN);
-    if (!(argc > 1 && strcmp(argv[1], "--all-cores") == 0)) {
+    bool all_cores = false;
+    const char *only = NULL; /* run only workloads whose name starts with this */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--all-cores") == 0)
+            all_cores = true;
+        else
+            only = argv[i];
+    }
+    if (!all_cores) {
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET(0, &set);
         sched_setaffinity(0, sizeof set, &set);
     }
+    only_workload = only;
     size_t n;
     wasm_engine_config_t cfg = {.cache_dir = fixture_cache_dir(), .opt_level = -1};
     cfg.host_fns = mod_abi_host_fns(&n);

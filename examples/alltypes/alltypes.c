@@ -134,3 +134,34 @@ LC_INIT(init)
         return lc_err("cannot schedule the tick");
     return lc_ok();
 }
+
+/* -------------------------------------------------------------------- one-shot alarms */
+
+// clang-format off
+LC_TABLE(alarm, LC_PUBLIC,
+         LC_COL(uint64_t, scheduled_id, LC_PRIMARY_KEY, LC_AUTO_INC),
+         LC_COL(lc_schedule_at, scheduled_at),
+         LC_COL(lc_string, note),
+         LC_SCHEDULE(on_alarm, scheduled_at))
+
+LC_TABLE(alarm_log, LC_PUBLIC,
+         LC_COL(lc_string, note))
+// clang-format on
+
+/* A one-shot schedule: the host runs on_alarm once, then deletes the alarm row. */
+LC_REDUCER(set_alarm, LC_ARG(int64_t, delay_ms), LC_ARG(lc_string, note))
+{
+    alarm_t a = {.scheduled_at = lc_schedule_time(
+                     lc_timestamp_add(ctx->timestamp, lc_duration_ms(delay_ms))),
+                 .note = note};
+    if (alarm_insert(&a) != LC_STATUS_OK)
+        return lc_err("cannot set the alarm");
+    return lc_ok();
+}
+
+LC_REDUCER(on_alarm, LC_ARG(alarm_t, row))
+{
+    alarm_log_t log = {.note = row.note};
+    alarm_log_insert(&log);
+    return lc_ok();
+}

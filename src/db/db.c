@@ -30,8 +30,10 @@
 
 static void job_free(db_job_t *j)
 {
-    lc_free(j->args);
-    lc_free(j->name);
+    if (!j->inline_data) {
+        lc_free(j->args);
+        lc_free(j->name);
+    }
     lc_free(j->jwt);
     lc_free(j);
 }
@@ -196,7 +198,11 @@ static void run_call(db_t *db, db_job_t *j)
     }
     int rid = mod_host_reducer_find(db->host, j->name);
     if (rid < 0) {
-        outcome_set(&res.outcome, MOD_BAD_REQUEST, "no such reducer `%s`", j->name);
+        if (mod_def_procedure(mod_host_def(db->host), j->name))
+            outcome_set(&res.outcome, MOD_BAD_REQUEST,
+                        "`%s` is a procedure; calling procedures is not supported yet", j->name);
+        else
+            outcome_set(&res.outcome, MOD_BAD_REQUEST, "no such reducer `%s`", j->name);
         goto fail;
     }
     if (mod_host_reducer_lifecycle(db->host, (uint32_t)rid) != MOD_LIFECYCLE_NONE) {
@@ -298,15 +304,18 @@ static char *dupstr(const char *s)
 int db_call(db_t *db, const char *reducer, const uint8_t *args, size_t len,
             const mod_caller_t *caller, db_call_cb cb, void *arg)
 {
-    db_job_t *j = job_new(DB_JOB_CALL);
+    /* One allocation per call: the job with its name and arguments after
+     * it (this is the hot path of every reducer call). */
+    size_t nlen = strlen(reducer) + 1;
+    db_job_t *j = lc_malloc(sizeof *j + nlen + len);
     if (!j)
         return LC_ENOMEM;
-    j->name = dupstr(reducer);
-    j->args = len ? lc_malloc(len) : NULL;
-    if (!j->name || (len && !j->args)) {
-        job_free(j);
-        return LC_ENOMEM;
-    }
+    memset(j, 0, sizeof *j);
+    j->kind = DB_JOB_CALL;
+    j->inline_data = true;
+    j->name = (char *)(j + 1);
+    memcpy(j->name, reducer, nlen);
+    j->args = len ? (uint8_t *)j->name + nlen : NULL;
     if (len)
         memcpy(j->args, args, len);
     j->len = len;
@@ -501,13 +510,14 @@ void db_close(db_t *db)
         pthread_mutex_unlock(&db->mu);
         pthread_join(db->thread, NULL);
     }
-    if (db->snap)
-        dur_snapshotter_stop(db->snap);
+    /* The writer first: its on_durable callback feeds the snapshotter. */
     if (db->writer) {
         lc_err_t err;
         if (dur_writer_stop(db->writer, &err))
             lc_log(LC_LOG_ERROR, "closing the log of %s: %s", db->cfg.dir, err.msg);
     }
+    if (db->snap)
+        dur_snapshotter_stop(db->snap);
     mod_host_free(db->host);
     db__sched_free(db);
     if (db->log)

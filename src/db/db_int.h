@@ -24,7 +24,8 @@ typedef struct db_job db_job_t;
 struct db_job {
     db_job_t *next;
     db_job_kind_t kind;
-    char *name; /* CALL: reducer */
+    bool inline_data; /* name and args live in the job's own allocation */
+    char *name;       /* CALL: reducer */
     uint8_t *args;
     size_t len;
     char *jwt; /* CONNECT: JWT payload, may be NULL */

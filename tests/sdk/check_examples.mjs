@@ -113,7 +113,7 @@ test('alltypes: module definition', () => {
   const { def } = new ToyHost(load('alltypes'));
   checkCommon(def);
   assert.deepEqual(def.sections, [0, 1, 2, 3, 6, 7, 9]);
-  assert.deepEqual(def.tables.map((t) => t.source_name), ['all_types', 'tick', 'tick_log']);
+  assert.deepEqual(def.tables.map((t) => t.source_name), ['all_types', 'tick', 'tick_log', 'alarm', 'alarm_log']);
   const ref = (n) => `Ref(${def.types.find((t) => t.source_name === n).ty})`;
   const cols = [
     'id: U64', 'u8: U8', 'u16: U16', 'u32: U32', 'u64: U64', 'u128: U128', 'u256: U256',
@@ -144,10 +144,14 @@ test('alltypes: module definition', () => {
   assert.deepEqual([tick.primary_key, tick.sequences], [[0], [autoInc(0)]]);
   assert.deepEqual(columns(def, 'tick_log'), ['id: U64', 'scheduled_id: U64', 'at: Timestamp']);
   assert.deepEqual(log.sequences, [autoInc(0)]);
-  assert.deepEqual(def.schedules, [{ source_name: null, table_name: 'tick', schedule_at_col: 1, function_name: 'on_tick' }]);
+  assert.deepEqual(def.schedules, [
+    { source_name: null, table_name: 'tick', schedule_at_col: 1, function_name: 'on_tick' },
+    { source_name: null, table_name: 'alarm', schedule_at_col: 1, function_name: 'on_alarm' },
+  ]);
+  assert.deepEqual(columns(def, 'alarm'), ['scheduled_id: U64', 'scheduled_at: ScheduleAt', 'note: String']);
   assert.deepEqual(def.lifecycle, [{ lifecycle: 'Init', function_name: 'init' }]);
   const rs = reducers(def);
-  assert.deepEqual(rs.map((r) => r.split('(')[0]), ['insert_row', 'update_row', 'delete_row', 'on_tick', 'init']);
+  assert.deepEqual(rs.map((r) => r.split('(')[0]), ['insert_row', 'update_row', 'delete_row', 'on_tick', 'init', 'set_alarm', 'on_alarm']);
   assert.equal(rs[0], `insert_row(${cols.slice(1).join(', ')}) ClientCallable`);
   assert.equal(rs[1], `update_row(${cols.join(', ')}) ClientCallable`);
   assert.equal(rs[2], 'delete_row(id: U64) ClientCallable');

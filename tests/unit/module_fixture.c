@@ -73,34 +73,17 @@ static void put_i128(lc_buf_t *b, int64_t v)
     lc_buf_put_u64le(b, v < 0 ? UINT64_MAX : 0);
 }
 
-void fixture_def_v10(lc_buf_t *out, const char *const *reducers, size_t n)
+/* One table like `thing`: (id: u32) primary key, auto_inc, row type 0. */
+static void put_table(lc_buf_t *out, const char *name)
 {
-    lc_buf_putc(out, 2);      /* RawModuleDef::V10 */
-    lc_buf_put_u32le(out, 4); /* sections */
-    /* Typespace: [Product{ id: U32 }] */
-    lc_buf_putc(out, 0);
-    lc_buf_put_u32le(out, 1);
-    lc_buf_putc(out, 2); /* Product */
-    lc_buf_put_u32le(out, 1);
-    lc_buf_putc(out, 0); /* name: some */
-    put_str(out, "id");
-    lc_buf_putc(out, 11); /* U32 */
-    /* Types: [thing -> 0] */
-    lc_buf_putc(out, 1);
-    lc_buf_put_u32le(out, 1);
-    lc_buf_put_u32le(out, 0); /* scope: [] */
-    put_str(out, "Thing");
-    lc_buf_put_u32le(out, 0);
-    lc_buf_putc(out, 1); /* custom_ordering */
-    /* Tables: [thing] */
-    lc_buf_putc(out, 2);
-    lc_buf_put_u32le(out, 1);
-    put_str(out, "thing");
+    char ix[64];
+    snprintf(ix, sizeof ix, "%s_id_idx_btree", name);
+    put_str(out, name);
     lc_buf_put_u32le(out, 0); /* product_type_ref */
     put_collist(out, 0);      /* primary_key */
     lc_buf_put_u32le(out, 1); /* indexes */
     lc_buf_putc(out, 0);
-    put_str(out, "thing_id_idx_btree");
+    put_str(out, ix);
     lc_buf_putc(out, 1); /* accessor_name: none */
     lc_buf_putc(out, 0); /* BTree */
     put_collist(out, 0);
@@ -119,6 +102,33 @@ void fixture_def_v10(lc_buf_t *out, const char *const *reducers, size_t n)
     lc_buf_putc(out, 0);      /* Public */
     lc_buf_put_u32le(out, 0); /* default_values */
     lc_buf_putc(out, 0);      /* is_event */
+}
+
+void fixture_def_v10(lc_buf_t *out, const char *const *reducers, size_t n, unsigned flags)
+{
+    lc_buf_putc(out, 2); /* RawModuleDef::V10 */
+    lc_buf_put_u32le(out, flags & FIXTURE_CONNECT_REFUSES ? 5 : 4);
+    /* Typespace: [Product{ id: U32 }] */
+    lc_buf_putc(out, 0);
+    lc_buf_put_u32le(out, 1);
+    lc_buf_putc(out, 2); /* Product */
+    lc_buf_put_u32le(out, 1);
+    lc_buf_putc(out, 0); /* name: some */
+    put_str(out, "id");
+    lc_buf_putc(out, 11); /* U32 */
+    /* Types: [Thing -> 0] */
+    lc_buf_putc(out, 1);
+    lc_buf_put_u32le(out, 1);
+    lc_buf_put_u32le(out, 0); /* scope: [] */
+    put_str(out, "Thing");
+    lc_buf_put_u32le(out, 0);
+    lc_buf_putc(out, 1); /* custom_ordering */
+    /* Tables */
+    lc_buf_putc(out, 2);
+    lc_buf_put_u32le(out, flags & FIXTURE_EXTRA_TABLE ? 2 : 1);
+    put_table(out, "thing");
+    if (flags & FIXTURE_EXTRA_TABLE)
+        put_table(out, "extra");
     /* Reducers */
     lc_buf_putc(out, 3);
     lc_buf_put_u32le(out, (uint32_t)n);
@@ -129,6 +139,13 @@ void fixture_def_v10(lc_buf_t *out, const char *const *reducers, size_t n)
         lc_buf_putc(out, 2);      /* ok: Product{} */
         lc_buf_put_u32le(out, 0);
         lc_buf_putc(out, 4); /* err: String */
+    }
+    if (flags & FIXTURE_CONNECT_REFUSES) {
+        /* LifeCycleReducers: [OnConnect -> user_error] */
+        lc_buf_putc(out, 7);
+        lc_buf_put_u32le(out, 1);
+        lc_buf_putc(out, 1);
+        put_str(out, "user_error");
     }
 }
 
@@ -225,7 +242,10 @@ uint8_t *fixture_hostile(const char *variant, size_t *len)
     lc_buf_init(&def);
     lc_buf_init(&esc);
     lc_buf_init(&wat);
-    fixture_def_v10(&def, hostile_reducers, HOSTILE_COUNT);
+    unsigned flags = strcmp(variant, "extra-table") == 0      ? FIXTURE_EXTRA_TABLE
+                     : strcmp(variant, "refuse-connect") == 0 ? FIXTURE_CONNECT_REFUSES
+                                                              : 0;
+    fixture_def_v10(&def, hostile_reducers, HOSTILE_COUNT, flags);
     size_t deflen = def.len;
     if (strcmp(variant, "bad-def") == 0)
         deflen = def.len / 2;

@@ -21,8 +21,10 @@ uint8_t *fixture_example(const char *name, size_t *len);
 
 /* A V10 RawModuleDef with one public table `thing` (id: u32, primary key,
  * auto_inc) and client-callable reducers with no parameters named
- * reducers[0..n-1] (ids in that order). */
-void fixture_def_v10(lc_buf_t *out, const char *const *reducers, size_t n);
+ * reducers[0..n-1] (ids in that order).  Flags add a second such table
+ * `extra`, or make `user_error` the client_connected reducer. */
+enum { FIXTURE_EXTRA_TABLE = 1, FIXTURE_CONNECT_REFUSES = 2 };
+void fixture_def_v10(lc_buf_t *out, const char *const *reducers, size_t n, unsigned flags);
 
 /* Build a wasm module from WAT text with wat2wasm in a temporary
  * directory.  Caller lc_free()s; NULL on failure (message printed). */
@@ -32,7 +34,8 @@ uint8_t *fixture_wat(const char *wat, size_t *len);
  * fixture_def_v10(HOSTILE_REDUCERS) and whose reducers misbehave, one
  * way each (see module_fixture.c).  `variant` changes its imports and
  * exports for the load-time error tests: "ok", "unknown-import",
- * "no-call-reducer", "bad-def". */
+ * "no-call-reducer", "bad-def", "extra-table" (a second table),
+ * "refuse-connect" (client_connected answers "nope"). */
 uint8_t *fixture_hostile(const char *variant, size_t *len);
 
 /* Reducer ids of the hostile module. */

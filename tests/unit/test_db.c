@@ -429,6 +429,153 @@ TEST(hostile_module_load_errors)
     finish(db);
 }
 
+/* ---------------------------------------------------------------- alltypes */
+
+/* insert_row's arguments: one value of every SATS type, all distinctive. */
+static void alltypes_args(lc_buf_t *b, int salt)
+{
+    uint8_t big[32];
+    for (int i = 0; i < 32; i++) big[i] = (uint8_t)(i * 7 + salt);
+    lc_buf_putc(b, (uint8_t)(200 + salt));         /* u8 */
+    lc_buf_put_u16le(b, (uint16_t)(60000 + salt)); /* u16 */
+    lc_buf_put_u32le(b, 4000000000u + (uint32_t)salt);
+    lc_buf_put_u64le(b, 18000000000000000000ull + (uint64_t)salt);
+    lc_buf_append(b, big, 16);                      /* u128 */
+    lc_buf_append(b, big, 32);                      /* u256 */
+    lc_buf_putc(b, (uint8_t)(int8_t)(-100 - salt)); /* i8 */
+    lc_buf_put_u16le(b, (uint16_t)(int16_t)-30000);
+    lc_buf_put_u32le(b, (uint32_t)(-2000000000 + salt));
+    lc_buf_put_u64le(b, (uint64_t)(-9000000000000000000ll));
+    big[15] |= 0x80;
+    lc_buf_append(b, big, 16); /* i128, negative */
+    big[31] |= 0x80;
+    lc_buf_append(b, big, 32);                                   /* i256, negative */
+    lc_buf_put_u32le(b, 0xC0490FDBu);                            /* f32 -3.14159 */
+    lc_buf_put_u64le(b, 0x7FF8000000000001ull + (uint64_t)salt); /* f64: a NaN payload */
+    lc_buf_putc(b, 1);                                           /* bool */
+    lc_buf_put_u32le(b, 7);
+    lc_buf_append(b, "h\xC3\xA9llo!", 7); /* string, UTF-8 */
+    lc_buf_put_u32le(b, 3);
+    lc_buf_append(b, "\x00\xFF\x10", 3); /* bytes */
+    lc_buf_put_u32le(b, 2);              /* array<i32> */
+    lc_buf_put_u32le(b, (uint32_t)-1);
+    lc_buf_put_u32le(b, 42);
+    lc_buf_put_u32le(b, 2); /* array<string> */
+    lc_buf_put_u32le(b, 1);
+    lc_buf_append(b, "a", 1);
+    lc_buf_put_u32le(b, 0);
+    lc_buf_putc(b, 0); /* option<i32>: some */
+    lc_buf_put_u32le(b, (uint32_t)(-7 - salt));
+    lc_buf_putc(b, 1);                 /* option<string>: none */
+    lc_buf_put_u32le(b, (uint32_t)-3); /* point.x */
+    lc_buf_put_u32le(b, 4);            /* point.y */
+    lc_buf_putc(b, 1);                 /* shape: rect */
+    lc_buf_put_u32le(b, 5);
+    lc_buf_put_u32le(b, (uint32_t)(6 + salt));
+    lc_buf_putc(b, 2);                                         /* color: blue */
+    lc_buf_append(b, big, 32);                                 /* identity */
+    lc_buf_append(b, big + 8, 16);                             /* connection id */
+    lc_buf_put_u64le(b, 1700000000000000ull + (uint64_t)salt); /* timestamp */
+    lc_buf_put_u64le(b, (uint64_t)-1500);                      /* duration, negative */
+}
+
+/* The one row of all_types, or 0 bytes. */
+static size_t alltypes_row(db_t *db, uint8_t *out, size_t cap)
+{
+    store_rows_t rows;
+    size_t n = 0;
+    if (table_rows(db, "all_types", &rows) == LC_OK && rows.count == 1 && rows.data.len <= cap) {
+        memcpy(out, rows.data.data, rows.data.len);
+        n = rows.data.len;
+    }
+    store_rows_free(&rows);
+    return n;
+}
+
+TEST(alltypes_round_trip_byte_for_byte)
+{
+    db_t *db;
+    CHECK_OK(open_db(NULL, 0, &db));
+    CHECK_OK(publish_example(db, "alltypes"));
+    lc_buf_t args;
+    lc_buf_init(&args);
+    alltypes_args(&args, 0);
+    db_call_result_t r = call(db, "insert_row", args.data, args.len);
+    CHECK_MSG(r.outcome.status == MOD_OK, "insert_row: %s", r.outcome.message);
+    uint8_t row[1024];
+    size_t n = alltypes_row(db, row, sizeof row);
+    CHECK_EQ_INT(n, 8 + args.len);
+    uint64_t id = lc_load_u64le(row);
+    CHECK(id >= 1);
+    CHECK_EQ_MEM(row + 8, args.data, args.len);
+    /* update_row(id, ...) replaces every column. */
+    lc_buf_t up;
+    lc_buf_init(&up);
+    lc_buf_put_u64le(&up, id);
+    alltypes_args(&up, 1);
+    r = call(db, "update_row", up.data, up.len);
+    CHECK_MSG(r.outcome.status == MOD_OK, "update_row: %s", r.outcome.message);
+    n = alltypes_row(db, row, sizeof row);
+    CHECK_EQ_INT(n, up.len);
+    CHECK_EQ_MEM(row, up.data, up.len);
+    uint8_t idb[8];
+    lc_store_u64le(idb, id);
+    CHECK_EQ_INT(call(db, "delete_row", idb, 8).outcome.status, MOD_OK);
+    CHECK_EQ_INT(alltypes_row(db, row, sizeof row), 0);
+    CHECK_EQ_INT(call(db, "delete_row", idb, 8).outcome.status, MOD_USER_ERROR);
+    lc_buf_free(&args);
+    lc_buf_free(&up);
+    finish(db);
+}
+
+static uint32_t count_rows(db_t *db, const char *table)
+{
+    store_rows_t rows;
+    uint32_t n = 0;
+    if (table_rows(db, table, &rows) == LC_OK)
+        n = rows.count;
+    store_rows_free(&rows);
+    return n;
+}
+
+TEST(one_shot_schedule_runs_once_and_is_deleted)
+{
+    db_t *db;
+    CHECK_OK(open_db(NULL, 0, &db));
+    CHECK_OK(publish_example(db, "alltypes"));
+    uint8_t a[32];
+    lc_store_u64le(a, 30);
+    size_t len = 8 + string_arg(a + 8, "wake");
+    CHECK_EQ_INT(call(db, "set_alarm", a, len).outcome.status, MOD_OK);
+    lc_store_u64le(a, 3600 * 1000);
+    CHECK_EQ_INT(call(db, "set_alarm", a, len).outcome.status, MOD_OK);
+    CHECK_EQ_INT(count_rows(db, "alarm"), 2);
+    for (int i = 0; i < 300 && count_rows(db, "alarm_log") == 0; i++) usleep(10000);
+    CHECK_EQ_INT(count_rows(db, "alarm_log"), 1);
+    for (int i = 0; i < 300 && count_rows(db, "alarm") == 2; i++) usleep(10000);
+    CHECK_EQ_INT(count_rows(db, "alarm"), 1); /* the hour-long one waits */
+    usleep(100000);
+    CHECK_EQ_INT(count_rows(db, "alarm_log"), 1); /* it ran once */
+    finish(db);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+TEST(client_connected_may_refuse)
+{
+    db_t *db;
+    CHECK_OK(open_db(NULL, 0, &db));
+    lc_err_t err;
+    CHECK_MSG(publish_hostile(db, "refuse-connect", &err) == LC_OK, "%s", err.msg);
+    mod_caller_t c = caller_of(3);
+    mod_outcome_t o;
+    CHECK_OK(db_connect(db, c.identity, c.connection_id, NULL, &o));
+    CHECK_EQ_INT(o.status, MOD_USER_ERROR);
+    CHECK_EQ_STR(o.message, "nope");
+    CHECK_EQ_INT(count_rows(db, "st_client"), 0);
+    finish(db);
+}
+
 /* ---------------------------------------------------------------- republish */
 
 TEST(republish_allowed_and_refused)
@@ -471,6 +618,35 @@ TEST(republish_allowed_and_refused)
     finish(db);
 }
 
+TEST(republish_migrates_with_clients_connected)
+{
+    db_t *db;
+    CHECK_OK(open_db(NULL, 0, &db));
+    lc_err_t err;
+    CHECK_MSG(publish_hostile(db, "ok", &err) == LC_OK, "%s", err.msg);
+    CHECK_EQ_INT(call(db, "ok", NULL, 0).outcome.status, MOD_OK);
+    CHECK_EQ_INT(call(db, "ok", NULL, 0).outcome.status, MOD_OK);
+    mod_caller_t c = caller_of(5);
+    mod_outcome_t o;
+    CHECK_OK(db_connect(db, c.identity, c.connection_id, NULL, &o));
+    CHECK_EQ_INT(o.status, MOD_OK);
+    /* Adding a table is an automatic migration: data and clients stay. */
+    CHECK_MSG(publish_hostile(db, "extra-table", &err) == LC_OK, "%s", err.msg);
+    CHECK_EQ_INT(thing_rows(db), 2);
+    uint32_t id;
+    CHECK_OK(store_table_id(db_store(db), "extra", &id));
+    CHECK_EQ_INT(count_rows(db, "st_client"), 1);
+    CHECK_EQ_INT(call(db, "ok", NULL, 0).outcome.status, MOD_OK);
+    CHECK_EQ_INT(thing_rows(db), 3);
+    /* Removing the (empty) table again is allowed too. */
+    CHECK_MSG(publish_hostile(db, "ok", &err) == LC_OK, "%s", err.msg);
+    CHECK(store_table_id(db_store(db), "extra", &id) == LC_ENOTFOUND);
+    CHECK_EQ_INT(thing_rows(db), 3);
+    CHECK_OK(db_disconnect(db, c.identity, c.connection_id));
+    CHECK_EQ_INT(count_rows(db, "st_client"), 0);
+    finish(db);
+}
+
 const test_case_t test_db_cases[] = {
     TEST_CASE(bank_publish_seed_transfer),
     TEST_CASE(bank_user_errors_roll_back),
@@ -481,5 +657,9 @@ const test_case_t test_db_cases[] = {
     TEST_CASE(hostile_module_calls),
     TEST_CASE(hostile_module_load_errors),
     TEST_CASE(republish_allowed_and_refused),
+    TEST_CASE(republish_migrates_with_clients_connected),
+    TEST_CASE(alltypes_round_trip_byte_for_byte),
+    TEST_CASE(one_shot_schedule_runs_once_and_is_deleted),
+    TEST_CASE(client_connected_may_refuse),
     TEST_END,
 };
