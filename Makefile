@@ -26,7 +26,7 @@ CC        := gcc
 endif
 ASAN_CC   ?= clang
 FUZZ_CC   ?= clang
-PKGS      := libuv jansson libcrypto libjwt
+PKGS      := libuv jansson libcrypto libjwt zlib libbrotlienc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -MMD -MP $(WARN)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -34,7 +34,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS    ?= -O2 -g
 ASANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 TSANFLAGS := -O1 -g -fsanitize=thread
-LIBS       = $(PKG_LIBS) -lpthread -lm -ldl
+LIBS       = $(PKG_LIBS) -lwslay -lhttp_parser -lpthread -lm -ldl
 # Modules compiled by src/wasm are dlopen'd and call the runtime (wasm_rt_*,
 # lcw_rt_*) in the executable: export those symbols from every binary.
 WASM_LDFLAGS := -Wl,--dynamic-list=src/wasm/exports.list

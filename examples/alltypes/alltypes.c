@@ -151,8 +151,8 @@ LC_TABLE(alarm_log, LC_PUBLIC,
 /* A one-shot schedule: the host runs on_alarm once, then deletes the alarm row. */
 LC_REDUCER(set_alarm, LC_ARG(int64_t, delay_ms), LC_ARG(lc_string, note))
 {
-    alarm_t a = {.scheduled_at = lc_schedule_time(
-                     lc_timestamp_add(ctx->timestamp, lc_duration_ms(delay_ms))),
+    alarm_t a = {.scheduled_at =
+                     lc_schedule_time(lc_timestamp_add(ctx->timestamp, lc_duration_ms(delay_ms))),
                  .note = note};
     if (alarm_insert(&a) != LC_STATUS_OK)
         return lc_err("cannot set the alarm");

@@ -27,6 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of Lightcone (the CLI, /v1/health). */
+#define LC_VERSION "0.1.0"
+
 /* ---------------------------------------------------------------- errors */
 
 /* Stable error codes.  Never renumber: they appear in logs and tests. */

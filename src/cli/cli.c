@@ -36,6 +36,10 @@ static const cli_command_t commands[] = {
      "  --data-dir DIR       data directory (default ~/.local/share/lightcone; env "
      "LIGHTCONE_DATA_DIR)\n"
      "  --in-memory          keep no files: all data is lost at exit\n"
+     "  --jwt-priv-key-path FILE  the server's ES256 private key (PEM; default\n"
+     "                       DATA/id_ecdsa, created on first start)\n"
+     "  --jwt-pub-key-path FILE   its public key (default DATA/id_ecdsa.pub)\n"
+     "  --reducer-timeout-ms MS   stop a reducer that runs longer (default: no limit)\n"
      "  --log-level LEVEL    error, warn, info, debug or trace (env LIGHTCONE_LOG_LEVEL)\n"
      "  --log-format FORMAT  text or json (env LIGHTCONE_LOG_FORMAT)\n"
      "  --non-interactive    never prompt\n",
@@ -113,6 +117,22 @@ static int parse_start_option(const cli_command_t *cmd, server_config_t *cfg, in
     case 'm':
         cfg->in_memory = true;
         return 0;
+    case 'P':
+        if (set_string(cfg->jwt_priv_key_path, sizeof cfg->jwt_priv_key_path, arg))
+            return usage_error(cmd, "--jwt-priv-key-path: bad value '%s'", arg);
+        return 0;
+    case 'p':
+        if (set_string(cfg->jwt_pub_key_path, sizeof cfg->jwt_pub_key_path, arg))
+            return usage_error(cmd, "--jwt-pub-key-path: bad value '%s'", arg);
+        return 0;
+    case 't': {
+        char *end;
+        unsigned long ms = strtoul(arg, &end, 10);
+        if (*end || ms > 3600000)
+            return usage_error(cmd, "--reducer-timeout-ms: expected 0-3600000, got '%s'", arg);
+        cfg->reducer_timeout_ms = (uint32_t)ms;
+        return 0;
+    }
     case 'n':
         cfg->non_interactive = true;
         return 0;
@@ -142,6 +162,9 @@ static int cmd_start(const cli_command_t *cmd, int argc, char **argv)
         {"listen-addr", required_argument, NULL, 'l'},
         {"data-dir", required_argument, NULL, 'd'},
         {"in-memory", no_argument, NULL, 'm'},
+        {"jwt-priv-key-path", required_argument, NULL, 'P'},
+        {"jwt-pub-key-path", required_argument, NULL, 'p'},
+        {"reducer-timeout-ms", required_argument, NULL, 't'},
         {"non-interactive", no_argument, NULL, 'n'},
         {"log-level", required_argument, NULL, 'v'},
         {"log-format", required_argument, NULL, 'f'},

@@ -10,9 +10,11 @@
 #ifndef LC_CLI_H
 #define LC_CLI_H
 
+#include "base/base.h"
+
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
 
-#define LIGHTCONE_VERSION "0.1.0"
+#define LIGHTCONE_VERSION LC_VERSION
 
 /* Run the command line; returns the process exit code. */
 int cli_main(int argc, char **argv);

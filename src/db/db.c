@@ -136,7 +136,7 @@ int db__commit(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, l
 void db__notify_commit(db_t *db, const store_changeset_t *cs)
 {
     if (db->cfg.on_commit && cs->tx_offset)
-        db->cfg.on_commit(db->cfg.hook_arg, cs);
+        db->cfg.on_commit(db->cfg.hook_arg, cs, db->calling);
 }
 
 /* Run reducer rid inside tx and finish tx by its outcome. */
@@ -215,7 +215,9 @@ static void run_call(db_t *db, db_job_t *j)
         outcome_set(&res.outcome, MOD_BAD_REQUEST, "%s", err.msg);
         goto fail;
     }
+    db->calling = &j->caller; /* the commit hook tells the caller apart */
     db__run_reducer(db, (uint32_t)rid, &j->caller, j->args, j->len, j->cb, j->arg);
+    db->calling = NULL;
     return;
 fail:
     mod_log_error_for(db->log, j->name, j->caller.timestamp_us, res.outcome.message);
@@ -238,6 +240,9 @@ static void run_job(db_t *db, db_job_t *j)
     case DB_JOB_INSTALL:
         db__run_install(db, j); /* the waiting publisher frees the job */
         return;
+    case DB_JOB_EXEC:
+        j->exec_fn(j->arg, db);
+        break;
     }
     job_free(j);
 }
@@ -397,6 +402,24 @@ int db_disconnect(db_t *db, const uint8_t identity[32], const uint8_t connection
     return LC_OK;
 }
 
+int db_exec(db_t *db, void (*fn)(void *arg, db_t *db), void *arg)
+{
+    db_job_t *j = job_new(DB_JOB_EXEC);
+    if (!j)
+        return LC_ENOMEM;
+    j->exec_fn = fn;
+    j->arg = arg;
+    int rc = submit(db, j);
+    if (rc)
+        job_free(j);
+    return rc;
+}
+
+uint64_t db_committed_offset(db_t *db)
+{
+    return store_db_committed_offset(db->store);
+}
+
 int db__submit_install(db_t *db, db_job_t *j, db_call_result_t *res)
 {
     waiter_t w;
@@ -431,6 +454,8 @@ static void on_durable(void *arg, uint64_t offset)
     db_t *db = arg;
     if (db->snap)
         dur_snapshotter_notify(db->snap, offset);
+    if (db->cfg.on_durable)
+        db->cfg.on_durable(db->cfg.hook_arg, offset);
 }
 
 static int open_durable(db_t *db, lc_err_t *err)

@@ -50,8 +50,13 @@ typedef struct db_config {
     wasm_limits_t limits;    /* per call; time_ms 0 = no watchdog */
     uint64_t log_max_bytes;  /* module log bound; 0 = default */
     /* Called on the executor thread after every commit that changed
-     * something (subscriptions attach here).  May be NULL. */
-    void (*on_commit)(void *arg, const store_changeset_t *cs);
+     * something (subscriptions attach here), before the caller's callback.
+     * caller is the calling client for a reducer call made with db_call,
+     * NULL for everything else (schedules, lifecycle, publish).  May be NULL. */
+    void (*on_commit)(void *arg, const store_changeset_t *cs, const mod_caller_t *caller);
+    /* Called on the durability thread when the durable offset advances
+     * (confirmed reads attach here).  May be NULL. */
+    void (*on_durable)(void *arg, uint64_t offset);
     void *hook_arg;
 } db_config_t;
 
@@ -117,6 +122,15 @@ int db_connect(db_t *db, const uint8_t identity[32], const uint8_t connection_id
  * removed whatever it does (disconnects cannot be refused). */
 int db_disconnect(db_t *db, const uint8_t identity[32], const uint8_t connection_id[16]);
 
+/* Run fn(arg, db) on the executor thread between two transactions, after
+ * every job queued before it (subscriptions read their initial rows here,
+ * so that the rows and the updates that follow line up exactly).  The
+ * store may be read but not written.  LC_EBUSY if the database is closing
+ * (fn will not run). */
+int db_exec(db_t *db, void (*fn)(void *arg, db_t *db), void *arg);
+/* The committed offset (executor thread: exact; elsewhere: a recent one). */
+uint64_t db_committed_offset(db_t *db);
+
 /* ---------------------------------------------------------------- parts */
 
 store_db_t *db_store(db_t *db);
@@ -134,5 +148,65 @@ typedef struct db_stats {
     uint64_t calls, commits, rollbacks, scheduled_runs;
 } db_stats_t;
 void db_stats(db_t *db, db_stats_t *out);
+
+/* ---------------------------------------------------------------- registry
+ *
+ * Every database the server hosts (registry.c): found by identity or name,
+ * owned by the identity that created it, persisted under the server's data
+ * directory (or kept in memory).  Entries are refcounted: a request that
+ * found one may use it while another deletes it. */
+
+typedef struct db_registry db_registry_t;
+
+#define DB_NAME_MAX 63
+
+typedef struct db_entry {
+    uint8_t identity[32]; /* the database identity, little-endian */
+    char identity_hex[65];
+    uint8_t owner[32];
+    char name[DB_NAME_MAX + 1]; /* "" if unnamed */
+    db_t *db;
+    void *user; /* the API layer's per-database state */
+} db_entry_t;
+
+typedef struct db_registry_config {
+    const char *data_dir; /* databases live in DATA/databases/; NULL = in memory */
+    wasm_engine_t *engine;
+    dur_fsync_policy_t fsync;
+    uint32_t fsync_interval_ms;
+    wasm_limits_t limits;
+    /* Per-entry versions of db_config_t's hooks; on_entry_free runs before
+     * an entry's database is closed (free e->user there). */
+    void (*on_commit)(void *arg, db_entry_t *e, const store_changeset_t *cs,
+                      const mod_caller_t *caller);
+    void (*on_durable)(void *arg, db_entry_t *e, uint64_t offset);
+    void (*on_entry_free)(void *arg, db_entry_t *e);
+    void *hook_arg;
+} db_registry_config_t;
+
+/* Open every database under data_dir (recovering each). */
+int db_registry_open(const db_registry_config_t *cfg, db_registry_t **out, lc_err_t *err);
+/* Release every entry (closing databases nobody else holds). */
+void db_registry_close(db_registry_t *r);
+/* Whether s is a valid database name: ^[a-z0-9]+(-[a-z0-9]+)*$, not an identity. */
+bool db_name_valid(const char *s);
+/* Find by name or 64-hex identity (0x allowed); a reference for the caller.
+ * LC_EINVAL bad syntax; LC_ENOTFOUND ("`x` not found" / "No such database."). */
+int db_registry_find(db_registry_t *r, const char *name_or_identity, db_entry_t **out,
+                     lc_err_t *err);
+/* Create a database (name may be NULL) owned by owner, with a new identity;
+ * a reference for the caller.  LC_EEXIST if the name is taken. */
+int db_registry_create(db_registry_t *r, const char *name, const uint8_t owner[32],
+                       db_entry_t **out, lc_err_t *err);
+/* Forget a database: lookups stop finding it, its files are marked
+ * deleted, and it closes when the last reference goes. */
+int db_registry_delete(db_registry_t *r, db_entry_t *e, lc_err_t *err);
+/* Identities (hex) of the databases owner owns: writes up to cap, returns
+ * how many there are. */
+size_t db_registry_owned_by(db_registry_t *r, const uint8_t owner[32], char (*hex)[65], size_t cap);
+/* Call fn for every entry, under the registry's lock (fn must not block). */
+void db_registry_each(db_registry_t *r, void (*fn)(void *arg, db_entry_t *e), void *arg);
+void db_entry_retain(db_entry_t *e);
+void db_entry_release(db_entry_t *e);
 
 #endif /* LC_DB_H */

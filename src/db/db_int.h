@@ -18,6 +18,7 @@ typedef enum db_job_kind {
     DB_JOB_CONNECT,
     DB_JOB_DISCONNECT,
     DB_JOB_INSTALL,
+    DB_JOB_EXEC,
 } db_job_kind_t;
 
 typedef struct db_job db_job_t;
@@ -40,6 +41,7 @@ struct db_job {
     const uint8_t *wasm; /* borrowed from db_publish's caller, who waits */
     size_t wasm_len;
     int rc;
+    void (*exec_fn)(void *arg, db_t *db); /* EXEC */
 };
 
 /* One pending scheduled call. */
@@ -56,8 +58,9 @@ struct db {
     dur_writer_t *writer;    /* NULL in memory */
     dur_snapshotter_t *snap; /* NULL in memory */
     mod_log_t *log;
-    mod_host_t *host; /* executor-owned once running */
-    lc_buf_t txbuf;   /* encoding of the last log record */
+    mod_host_t *host;            /* executor-owned once running */
+    const mod_caller_t *calling; /* during a client's reducer call: its caller */
+    lc_buf_t txbuf;              /* encoding of the last log record */
 
     pthread_t thread;
     bool thread_started;

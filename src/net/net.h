@@ -190,4 +190,195 @@ int net_v2_encode_procedure_result(lc_buf_t *b, bool with_tag, const char *error
                                    const uint8_t *ret, size_t ret_len, int64_t timestamp_us,
                                    int64_t duration_us, uint32_t request_id, lc_err_t *err);
 
+/* ======================================================= transport (loop.c, conn.c, http.c, ws.c)
+ *
+ * The network transport: N event loops (libuv, one thread each) behind one
+ * listening socket, HTTP/1.1 with keep-alive and pipelining, and WebSocket
+ * (RFC 6455) on top of the HTTP upgrade.  It knows no routes and no
+ * SpacetimeDB messages: one callback receives every request; the layer
+ * above answers it, accepts an upgrade, and speaks its protocol through
+ * net_ws_send.  The connection state table is in net_int.h.
+ *
+ * Threads: every callback below runs on the connection's loop thread and
+ * must not block.  Functions marked "any thread" may be called from any
+ * thread, including from inside those callbacks.
+ */
+
+typedef struct net_server net_server_t;
+typedef struct net_http_req net_http_req_t;
+typedef struct net_conn net_ws_t; /* a WebSocket is its connection */
+
+/* WebSocket close codes the transport itself sends (RFC 6455 §7.4). */
+enum {
+    NET_WS_NORMAL = 1000,
+    NET_WS_GOING_AWAY = 1001,     /* server shutting down, idle timeout */
+    NET_WS_PROTOCOL_ERROR = 1002, /* invalid frame */
+    NET_WS_NO_STATUS = 1005,      /* peer's Close had no code (never sent) */
+    NET_WS_ABNORMAL = 1006,       /* no Close frame at all (never sent) */
+    NET_WS_INVALID_DATA = 1007,   /* text message not UTF-8 */
+    NET_WS_POLICY = 1008,         /* client too slow to read */
+    NET_WS_TOO_BIG = 1009,        /* message over the size limit */
+    NET_WS_INTERNAL_ERROR = 1011,
+    NET_WS_TRY_AGAIN = 1013, /* too many unprocessed messages (the reference's code) */
+};
+
+/* Called for every complete request.  The handler owns req until it answers
+ * it exactly once — net_http_respond, net_ws_accept (upgrade requests), or
+ * net_http_stream_begin ... net_http_stream_end — now or later, from any
+ * thread.  The next request on the same connection waits until then
+ * (responses keep the order of pipelined requests). */
+typedef void (*net_http_handler_cb)(net_http_req_t *req, void *user);
+
+typedef struct net_config {
+    const char *host;              /* listen address, numeric IPv4 or IPv6: "127.0.0.1", "::1" */
+    int port;                      /* 0: any free port (see net_server_port) */
+    uint32_t loops;                /* event-loop threads; 0: one per core */
+    size_t max_url_bytes;          /* request target; over it: 414 */
+    size_t max_header_bytes;       /* request line and headers; over it: 431 */
+    size_t max_body_bytes;         /* over it: 413 */
+    uint32_t http_idle_timeout_ms; /* keep-alive connection with no bytes in: closed */
+    uint32_t ws_ping_interval_ms;  /* Ping after this long (if the last one got its Pong) */
+    uint32_t ws_idle_timeout_ms;   /* nothing received for this long: close 1001 */
+    uint32_t ws_close_timeout_ms;  /* wait for the peer's Close, or for a lingering close */
+    size_t ws_max_message_bytes;   /* one incoming message; over it: close 1009 */
+    uint32_t ws_max_pending_msgs;  /* delivered, not yet net_ws_msg_free'd; over: 1013 */
+    size_t ws_max_pending_bytes;   /* the same in bytes; over: 1013 */
+    size_t max_out_bytes;          /* queued, not yet written, per connection; over: 1008 */
+    uint32_t shutdown_timeout_ms;  /* net_server_stop waits this long, then forces */
+    net_http_handler_cb on_request;
+    void *user; /* passed to on_request */
+} net_config_t;
+
+/* Counters since start; each is read atomically (the set is not a snapshot). */
+typedef struct net_metrics {
+    uint64_t connections_open;  /* TCP connections open now, HTTP and WebSocket */
+    uint64_t connections_total; /* accepted since start */
+    uint64_t websockets_open;
+    uint64_t http_requests;
+    uint64_t bytes_in, bytes_out;
+    uint64_t ws_messages_in, ws_messages_out;
+} net_metrics_t;
+
+/* Fill c with the defaults: 127.0.0.1:3000, one loop per core, 8 KiB URL,
+ * 16 KiB headers, 64 MiB body, HTTP idle 60 s, ping 15 s, idle 30 s, close
+ * wait 1 s, 32 MiB messages, 16384 / 64 MiB pending, 64 MiB out, shutdown
+ * 5 s.  The caller sets on_request. */
+void net_config_default(net_config_t *c);
+/* Bind and listen, start the loop threads; *out is the running server. */
+int net_server_start(const net_config_t *c, net_server_t **out, lc_err_t *err);
+/* The port the server listens on (the chosen one when config port was 0). */
+int net_server_port(const net_server_t *s);
+/* Read the counters (any thread, while the server exists). */
+void net_server_metrics(const net_server_t *s, net_metrics_t *m);
+/* Stop accepting, close connections gracefully (WebSockets with 1001
+ * "server shutting down"; HTTP after the request in flight), force what is
+ * left after shutdown_timeout_ms, join the threads and free s.  Call from a
+ * thread that is not one of the server's loops. */
+void net_server_stop(net_server_t *s);
+
+/* ---------------------------------------------------------------- HTTP requests (http.c)
+ *
+ * The request's strings are NUL-terminated, owned by req, valid until it is
+ * answered; the getters may be called by whoever owns req. */
+
+const char *net_http_method(const net_http_req_t *req); /* "GET", "POST", ... */
+const char *net_http_path(const net_http_req_t *req);   /* raw, undecoded: "/v1/ping" */
+const char *net_http_query(const net_http_req_t *req);  /* raw, after '?'; "" if none */
+/* The first header of that name (any case), or NULL. */
+const char *net_http_header(const net_http_req_t *req, const char *name);
+/* Headers in arrival order: i < net_http_header_count(req). */
+uint32_t net_http_header_count(const net_http_req_t *req);
+void net_http_header_at(const net_http_req_t *req, uint32_t i, const char **name,
+                        const char **value);
+/* The body (empty for none); *len its size. */
+const uint8_t *net_http_body(const net_http_req_t *req, size_t *len);
+/* The client's address, "127.0.0.1:53422" or "[::1]:53422". */
+const char *net_http_peer(const net_http_req_t *req);
+/* The query parameter name, percent- and '+'-decoded, in *value (owned by
+ * req); LC_ENOTFOUND if absent, LC_EINVAL if its escapes are malformed. */
+int net_http_query_param(net_http_req_t *req, const char *name, const char **value);
+/* Whether the request asked to upgrade the connection (Connection: upgrade
+ * plus Upgrade); answer with net_ws_accept or refuse with net_http_respond,
+ * after which the connection closes. */
+bool net_http_is_upgrade(const net_http_req_t *req);
+/* Whether the client has gone away (any thread). */
+bool net_http_gone(const net_http_req_t *req);
+
+/* Add a response header (before answering; owner only).  LC_EINVAL for a
+ * name or value holding CR, LF or NUL, or an empty name. */
+int net_http_add_header(net_http_req_t *req, const char *name, const char *value);
+/* Answer req (any thread, exactly once): status, Content-Type (NULL for
+ * none), the body copied; Content-Length, Date and Connection are added.
+ * req is gone afterwards.  0, or LC_EIO if the client has gone away (the
+ * answer is dropped; req is gone all the same). */
+int net_http_respond(net_http_req_t *req, int status, const char *content_type, const void *body,
+                     size_t len);
+
+/* Streaming (chunked) responses, e.g. logs?follow=true. */
+typedef void (*net_http_gone_cb)(net_http_req_t *req, void *user);
+/* Send the head with Transfer-Encoding: chunked (any thread).  on_gone
+ * (may be NULL) runs once on the loop thread if the client goes away before
+ * net_http_stream_end, never after it has returned.  0, or LC_EIO if the
+ * client is already gone (on_gone will not run).  Either way the caller
+ * ends with net_http_stream_end. */
+int net_http_stream_begin(net_http_req_t *req, int status, const char *content_type,
+                          net_http_gone_cb on_gone, void *user);
+/* Send one chunk (copied; any thread).  LC_EIO once the client is gone (or
+ * has fallen more than max_out_bytes behind: then it is disconnected). */
+int net_http_stream_write(net_http_req_t *req, const void *data, size_t len);
+/* Send the last chunk and release req (any thread). */
+void net_http_stream_end(net_http_req_t *req);
+
+/* ---------------------------------------------------------------- WebSocket (ws.c) */
+
+/* An incoming message, owned by the receiver until net_ws_msg_free (any
+ * thread).  Until then it counts against the connection's pending limits
+ * (ws_max_pending_msgs / _bytes): a receiver that queues messages for
+ * later frees them when done. */
+typedef struct net_ws_msg {
+    net_ws_t *ws; /* the connection (a reference held by the message) */
+    bool binary;  /* false: text, valid UTF-8 */
+    size_t len;
+    uint8_t *data; /* len bytes, NUL-terminated for convenience */
+} net_ws_msg_t;
+
+typedef struct net_ws_callbacks {
+    /* A complete message (fragments joined); the receiver owns msg. */
+    void (*on_message)(net_ws_t *ws, net_ws_msg_t *msg, void *user);
+    /* The connection ended: the peer's Close code and reason, else ours,
+     * else 1006 "".  The last callback; called exactly once. */
+    void (*on_close)(net_ws_t *ws, int code, const char *reason, void *user);
+} net_ws_callbacks_t;
+
+/* Check an upgrade request against RFC 6455 §4.2.1: 0 if valid, else the
+ * HTTP status to refuse with (405 not GET, 426 not an upgrade to websocket,
+ * 400 bad version or key) and *why a short message. */
+int net_ws_handshake_check(const net_http_req_t *req, const char **why);
+/* The first of prefs[0..n) that the client offered in
+ * Sec-WebSocket-Protocol (server's order decides), or NULL. */
+const char *net_ws_select_protocol(const net_http_req_t *req, const char *const *prefs, size_t n);
+/* Accept the upgrade (any thread; answers req): 101 with the accept key,
+ * subprotocol (NULL for none) and the headers added to req.  *out is a
+ * reference owned by the caller, released with net_ws_unref.  Called in
+ * on_request (on the loop thread), no callback runs before this returns,
+ * so on_close may release that reference; called from another thread,
+ * callbacks may start before it returns.  LC_EINVAL if the handshake is
+ * invalid or LC_ENOMEM (req is not answered: refuse it), LC_EIO if the
+ * client has gone away (req is gone, no callback will run). */
+int net_ws_accept(net_http_req_t *req, const char *subprotocol, const net_ws_callbacks_t *cb,
+                  void *user, net_ws_t **out);
+/* Queue one message (copied; any thread).  Messages queued while the socket
+ * is busy leave in one write.  0; LC_EIO if the connection is closing or
+ * closed (a harmless no-op) or the client is too slow (it is disconnected
+ * with 1008 "too slow"); LC_ENOMEM. */
+int net_ws_send(net_ws_t *ws, bool binary, const void *data, size_t len);
+/* Start the close handshake (any thread): later sends are dropped, the
+ * Close goes after what is queued.  reason is cut to 123 bytes. */
+void net_ws_close(net_ws_t *ws, int code, const char *reason);
+/* References: keep ws valid beyond on_close (any thread). */
+void net_ws_ref(net_ws_t *ws);
+void net_ws_unref(net_ws_t *ws);
+/* Release a message (any thread). */
+void net_ws_msg_free(net_ws_msg_t *msg);
+
 #endif /* LC_NET_H */

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "api/api.h"
+#include "module/mod_abi.h"
 #include "server.h"
 
 int server_default_data_dir(char *out, size_t outlen, lc_err_t *err)
@@ -109,6 +111,9 @@ int server_parse_listen_addr(const char *addr, char *host, size_t hostlen, int *
 
 typedef struct server {
     const server_config_t *cfg;
+    wasm_engine_t *engine;
+    auth_keys_t *keys;
+    api_t *api;
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     int lock_fd;
@@ -164,6 +169,55 @@ static void close_handle(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+/* The module engine, the keys and the API (listener, registry). */
+static int start_services(server_t *s, const char *host, int port, lc_err_t *err)
+{
+    const server_config_t *cfg = s->cfg;
+    char cache[PATH_MAX + 32], priv[PATH_MAX + 32], pub[PATH_MAX + 32];
+    if (cfg->in_memory)
+        snprintf(cache, sizeof cache, "%s/lightcone-wasm-cache-%ld",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getuid());
+    else
+        snprintf(cache, sizeof cache, "%s/wasm-cache", cfg->data_dir);
+    size_t nfns;
+    wasm_engine_config_t ec = {.cache_dir = cache, .opt_level = -1};
+    ec.host_fns = mod_abi_host_fns(&nfns);
+    ec.nhost_fns = nfns;
+    int rc = wasm_engine_new(&ec, &s->engine, err);
+    if (rc)
+        return rc;
+    snprintf(priv, sizeof priv, "%s", cfg->jwt_priv_key_path);
+    snprintf(pub, sizeof pub, "%s", cfg->jwt_pub_key_path);
+    if (!priv[0] && !cfg->in_memory)
+        snprintf(priv, sizeof priv, "%s/id_ecdsa", cfg->data_dir);
+    if (!pub[0] && !cfg->in_memory)
+        snprintf(pub, sizeof pub, "%s/id_ecdsa.pub", cfg->data_dir);
+    rc = priv[0] ? auth_keys_load_or_create(priv, pub, &s->keys, err)
+                 : auth_keys_generate(&s->keys, err);
+    if (rc)
+        return rc;
+    api_config_t ac = {.keys = s->keys};
+    net_config_default(&ac.net);
+    ac.net.host = host;
+    ac.net.port = port;
+    ac.db.data_dir = cfg->in_memory ? NULL : cfg->data_dir;
+    ac.db.engine = s->engine;
+    ac.db.fsync = DUR_FSYNC_EVERY_BATCH;
+    ac.db.limits.time_ms = cfg->reducer_timeout_ms;
+    return api_start(&ac, &s->api, err);
+}
+
+static void stop_services(server_t *s)
+{
+    api_stop(s->api);
+    s->api = NULL;
+    if (s->engine)
+        wasm_engine_free(s->engine);
+    s->engine = NULL;
+    auth_keys_free(s->keys);
+    s->keys = NULL;
+}
+
 int server_run(const server_config_t *cfg, lc_err_t *err)
 {
     char host[256];
@@ -171,6 +225,8 @@ int server_run(const server_config_t *cfg, lc_err_t *err)
     int rc = server_parse_listen_addr(cfg->listen_addr, host, sizeof host, &port, err);
     if (rc != LC_OK)
         return rc;
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof host, "127.0.0.1");
 
     server_t s = {.cfg = cfg, .lock_fd = -1};
     if ((rc = open_storage(&s, err)) != LC_OK)
@@ -180,12 +236,18 @@ int server_run(const server_config_t *cfg, lc_err_t *err)
             close(s.lock_fd);
         return lc_err_set(err, LC_EIO, "cannot start the event loop: %s", uv_strerror(rc));
     }
-    if ((rc = start_signals(&s, err)) == LC_OK) {
-        lc_log_info("lightcone ready (pid %ld, listen address %s)", (long)getpid(),
-                    cfg->listen_addr);
+    if ((rc = start_signals(&s, err)) == LC_OK)
+        rc = start_services(&s, host, port, err);
+    if (rc == LC_OK) {
+        lc_log_info("lightcone ready (pid %ld, listen address %s:%d)", (long)getpid(), host,
+                    api_port(s.api));
         uv_run(&s.loop, UV_RUN_DEFAULT);
-        lc_log_info("lightcone stopped");
     }
+    /* Stop accepting, close sessions, finish queued transactions, flush
+     * the logs (api_stop closes every database). */
+    stop_services(&s);
+    if (rc == LC_OK)
+        lc_log_info("lightcone stopped");
     /* Close anything still open (the error path) and drain the loop. */
     uv_walk(&s.loop, close_handle, NULL);
     uv_run(&s.loop, UV_RUN_DEFAULT);

@@ -25,9 +25,12 @@
 #define SERVER_DEFAULT_LISTEN "127.0.0.1:3000"
 
 typedef struct server_config {
-    char listen_addr[256];   /* host:port; [v6]:port */
-    char data_dir[PATH_MAX]; /* absolute or relative path; created if missing */
-    bool in_memory;          /* keep no files at all */
+    char listen_addr[256];            /* host:port; [v6]:port */
+    char data_dir[PATH_MAX];          /* absolute or relative path; created if missing */
+    bool in_memory;                   /* keep no files at all */
+    char jwt_priv_key_path[PATH_MAX]; /* "" = DATA/id_ecdsa (created on first start) */
+    char jwt_pub_key_path[PATH_MAX];  /* "" = DATA/id_ecdsa.pub */
+    uint32_t reducer_timeout_ms;      /* watchdog budget per reducer call; 0 = none */
     bool non_interactive;
     lc_log_level_t log_level;
     lc_log_format_t log_format;

@@ -74,6 +74,8 @@ static pid_t spawn(const char *const *argv, const char *log_path)
     _exit(127);
 }
 
+static int launch(itest_server_t *s, const char *const *extra_args);
+
 int itest_server_start(itest_server_t *s, const char *const *extra_args)
 {
     memset(s, 0, sizeof *s);
@@ -84,6 +86,19 @@ int itest_server_start(itest_server_t *s, const char *const *extra_args)
     snprintf(s->data_dir, sizeof s->data_dir, "%s/data", s->dir);
     snprintf(s->log_path, sizeof s->log_path, "%s/server.log", s->dir);
     s->port = itest_free_port();
+    return launch(s, extra_args);
+}
+
+int itest_server_restart(itest_server_t *s, const char *const *extra_args)
+{
+    char old[320];
+    snprintf(old, sizeof old, "%s.1", s->log_path);
+    rename(s->log_path, old); /* the ready line must come from the new process */
+    return launch(s, extra_args);
+}
+
+static int launch(itest_server_t *s, const char *const *extra_args)
+{
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
     const char *argv[32] = {itest_binary(), "start",      "--listen-addr",

@@ -25,6 +25,9 @@ int itest_free_port(void);
  * `lightcone start --listen-addr 127.0.0.1:PORT --data-dir DIR`.  Returns 0
  * once the server has logged that it is ready, -1 on failure or timeout. */
 int itest_server_start(itest_server_t *s, const char *const *extra_args);
+/* Start the server again on the same data directory and port (after
+ * itest_server_stop); the old log moves to server.log.1. */
+int itest_server_restart(itest_server_t *s, const char *const *extra_args);
 /* Send sig and wait for exit (up to 10 s, then SIGKILL); *status gets the
  * waitpid status.  Returns 0, or -1 if the process had to be killed. */
 int itest_server_stop(itest_server_t *s, int sig, int *status);

@@ -1,0 +1,684 @@
+/*
+ * Database routes (protocol.md §8.3, §8.5): publish, describe, delete,
+ * names, reducer calls over HTTP, SQL (whole-table SELECT until the SQL
+ * issue lands), logs (with follow), the WebSocket upgrade.
+ *
+ * Anything that blocks runs on a worker (api_defer).  Anything that reads
+ * the module definition runs on the database's executor (db_exec), where
+ * the definition cannot change under it: run_on_executor wraps that.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Find the database of params[0]; on failure answers req (400/404). */
+static int find_db(api_t *api, net_http_req_t *req, const char *name, db_entry_t **e)
+{
+    lc_err_t err;
+    int rc = db_registry_find(api->reg, name, e, &err);
+    if (rc)
+        api_text(req, rc == LC_ENOTFOUND ? 404 : 400, "%s", err.msg);
+    return rc;
+}
+
+static bool is_owner(const db_entry_t *e, const api_caller_t *c)
+{
+    return memcmp(e->owner, c->claims.identity.le, 32) == 0;
+}
+
+static bool query_flag(net_http_req_t *req, const char *name)
+{
+    const char *v;
+    return net_http_query_param(req, name, &v) == LC_OK && strcmp(v, "true") == 0;
+}
+
+/* Run fn(arg, db) on the executor and wait for it (worker threads only). */
+typedef struct exec_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    void (*fn)(void *arg, db_t *db);
+    void *arg;
+} exec_wait_t;
+
+static void exec_trampoline(void *arg, db_t *db)
+{
+    exec_wait_t *w = arg;
+    w->fn(w->arg, db);
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static int run_on_executor(db_t *db, void (*fn)(void *arg, db_t *db), void *arg)
+{
+    exec_wait_t w = {.fn = fn, .arg = arg};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    int rc = db_exec(db, exec_trampoline, &w);
+    if (rc == LC_OK) {
+        pthread_mutex_lock(&w.mu);
+        while (!w.done) pthread_cond_wait(&w.cv, &w.mu);
+        pthread_mutex_unlock(&w.mu);
+    }
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    return rc;
+}
+
+/* A deferred request: what a worker needs to finish it. */
+typedef struct deferred {
+    api_t *api;
+    net_http_req_t *req;
+    api_caller_t caller;
+    db_entry_t *entry; /* a reference, or NULL */
+    char *name;        /* database name, or reducer name */
+    bool clear;
+} deferred_t;
+
+static deferred_t *deferred_new(api_t *api, net_http_req_t *req, api_caller_t *caller,
+                                const char *name)
+{
+    deferred_t *d = lc_calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->api = api;
+    d->req = req;
+    d->caller = *caller;
+    memset(caller, 0, sizeof *caller);
+    if (name) {
+        size_t n = strlen(name) + 1;
+        if (!(d->name = lc_malloc(n))) {
+            lc_free(d);
+            return NULL;
+        }
+        memcpy(d->name, name, n);
+    }
+    return d;
+}
+
+static void deferred_free(deferred_t *d)
+{
+    api_caller_free(&d->caller);
+    db_entry_release(d->entry);
+    lc_free(d->name);
+    lc_free(d);
+}
+
+/* Queue d's work; on failure answer 503 and free d. */
+static void defer(deferred_t *d, void (*fn)(void *arg))
+{
+    if (api_defer(d->api, fn, d)) {
+        api_text(d->req, 503, "the server is shutting down");
+        deferred_free(d);
+    }
+}
+
+/* ---------------------------------------------------------------- publish */
+
+static bool may_create(api_t *api, const api_caller_t *c)
+{
+    if (api->cfg.ncreators == 0)
+        return true;
+    for (size_t i = 0; i < api->cfg.ncreators; i++)
+        if (memcmp(api->cfg.creators[i], c->claims.identity.le, 32) == 0)
+            return true;
+    return false;
+}
+
+static void publish_run(void *arg)
+{
+    deferred_t *d = arg;
+    api_t *api = d->api;
+    net_http_req_t *req = d->req;
+    lc_err_t err;
+    bool created = false;
+    int rc = LC_ENOTFOUND;
+    if (d->name)
+        rc = db_registry_find(api->reg, d->name, &d->entry, &err);
+    if (rc == LC_OK && !is_owner(d->entry, &d->caller)) {
+        api_json(req, 403, json_pack("{s:{s:s}}", "PermissionDenied", "name", d->name));
+        goto out;
+    }
+    if (rc == LC_ENOTFOUND) {
+        if (!may_create(api, &d->caller)) {
+            api_text(req, 403, "this identity may not create databases on this server");
+            goto out;
+        }
+        rc = db_registry_create(api->reg, d->name, d->caller.claims.identity.le, &d->entry, &err);
+        created = rc == LC_OK;
+    }
+    if (rc) {
+        api_text(req, api_status_of(rc), "%s", err.msg);
+        goto out;
+    }
+    size_t len;
+    const uint8_t *wasm = net_http_body(req, &len);
+    db_publish_opts_t o = {.clear = d->clear};
+    memcpy(o.owner, d->entry->owner, 32);
+    db_publish_result_t res;
+    rc = db_publish(d->entry->db, wasm, len, &o, &res, &err);
+    bool refused = res.plan.len > 0 && strstr(err.msg, "manual migration");
+    lc_buf_free(&res.plan);
+    if (rc) {
+        if (created)
+            db_registry_delete(api->reg, d->entry, NULL);
+        if (refused)
+            api_text(req, 400, "Database update rejected: %s", err.msg);
+        else
+            api_text(req, rc == LC_EIO ? 500 : 400, "%s", err.msg);
+        goto out;
+    }
+    api_identity_headers(req, &d->caller);
+    json_t *domain = d->entry->name[0] ? json_string(d->entry->name) : json_null();
+    api_json(req, 200,
+             json_pack("{s:{s:o, s:s, s:s}}", "Success", "domain", domain, "database_identity",
+                       d->entry->identity_hex, "op", res.created ? "created" : "updated"));
+out:
+    deferred_free(d);
+}
+
+static void publish(api_t *api, net_http_req_t *req, const char *name)
+{
+    api_caller_t c;
+    if (api_auth(api, req, &c))
+        return;
+    const char *host_type;
+    if (net_http_query_param(req, "host_type", &host_type) == LC_OK &&
+        strcmp(host_type, "Wasm") != 0) {
+        api_caller_free(&c);
+        api_text(req, 400, "host_type %s is not supported: Lightcone runs wasm modules", host_type);
+        return;
+    }
+    deferred_t *d = deferred_new(api, req, &c, name);
+    if (!d) {
+        api_caller_free(&c);
+        api_text(req, 500, "out of memory");
+        return;
+    }
+    d->clear = query_flag(req, "clear");
+    defer(d, publish_run);
+}
+
+void api_route_db_publish_new(api_t *api, net_http_req_t *req, char **params)
+{
+    publish(api, req, NULL);
+}
+
+void api_route_db_publish(api_t *api, net_http_req_t *req, char **params)
+{
+    publish(api, req, params[0]);
+}
+
+/* ---------------------------------------------------------------- describe, delete, names */
+
+static json_t *typed_identity(const uint8_t le[32])
+{
+    auth_identity_t id;
+    char hex[AUTH_IDENTITY_HEX_LEN + 3] = "0x";
+    memcpy(id.le, le, 32);
+    auth_identity_to_hex(&id, hex + 2);
+    return json_pack("{s:s}", "__identity__", hex);
+}
+
+void api_route_db_info(api_t *api, net_http_req_t *req, char **params)
+{
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e))
+        return;
+    api_json(req, 200,
+             json_pack("{s:o, s:o, s:{s:[]}, s:s}", "database_identity",
+                       typed_identity(e->identity), "owner_identity", typed_identity(e->owner),
+                       "host_type", "Wasm", "initial_program", "0x"));
+    db_entry_release(e);
+}
+
+void api_route_db_delete(api_t *api, net_http_req_t *req, char **params)
+{
+    api_caller_t c;
+    if (api_auth(api, req, &c))
+        return;
+    db_entry_t *e;
+    lc_err_t err;
+    int rc = db_registry_find(api->reg, params[0], &e, &err);
+    if (rc == LC_ENOTFOUND)
+        api_bytes(req, 200, NULL, "", 0); /* as the reference: nothing to delete */
+    else if (rc)
+        api_text(req, 400, "%s", err.msg);
+    else if (!is_owner(e, &c))
+        api_text(req, 403, "only the owner of %s may delete it", params[0]);
+    else if (db_registry_delete(api->reg, e, &err))
+        api_text(req, 500, "%s", err.msg);
+    else
+        api_bytes(req, 200, NULL, "", 0);
+    if (rc == LC_OK)
+        db_entry_release(e);
+    api_caller_free(&c);
+}
+
+void api_route_db_names(api_t *api, net_http_req_t *req, char **params)
+{
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e))
+        return;
+    json_t *names = json_array();
+    if (e->name[0])
+        json_array_append_new(names, json_string(e->name));
+    api_json(req, 200, json_pack("{s:o}", "names", names));
+    db_entry_release(e);
+}
+
+void api_route_db_identity(api_t *api, net_http_req_t *req, char **params)
+{
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e))
+        return;
+    api_bytes(req, 200, "text/plain; charset=utf-8", e->identity_hex, 64);
+    db_entry_release(e);
+}
+
+void api_route_db_timestamp(api_t *api, net_http_req_t *req, char **params)
+{
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e))
+        return;
+    db_entry_release(e);
+    api_json(
+        req, 200,
+        json_pack("{s:I}", "__timestamp_micros_since_unix_epoch__", (json_int_t)lc_now_wall_us()));
+}
+
+void api_route_db_schema(api_t *api, net_http_req_t *req, char **params)
+{
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e))
+        return;
+    db_entry_release(e);
+    api_text(req, 501, "the schema route is not supported yet");
+}
+
+/* ---------------------------------------------------------------- call */
+
+/* Arguments as JSON → BSATN of the reducer's parameters (executor). */
+typedef struct args_conv {
+    const char *reducer;
+    const uint8_t *json;
+    size_t json_len;
+    lc_buf_t bsatn;
+    int status; /* 0 ok, else the HTTP status */
+    lc_err_t err;
+} args_conv_t;
+
+static void convert_args(void *arg, db_t *db)
+{
+    args_conv_t *c = arg;
+    const mod_def_t *def = db_def(db);
+    const mod_reducer_t *r = def ? mod_def_reducer(def, c->reducer) : NULL;
+    if (!r) {
+        c->status = 404;
+        if (def && mod_def_procedure(def, c->reducer))
+            lc_err_set(&c->err, LC_EUNSUPPORTED, "calling procedures is not supported yet");
+        else
+            lc_err_set(&c->err, LC_ENOTFOUND, "No such reducer `%s`.", c->reducer);
+        return;
+    }
+    if (r->lifecycle != MOD_LIFECYCLE_NONE) {
+        c->status = 400;
+        lc_err_set(&c->err, LC_EINVAL, "can't directly call special lifecycle reducer `%s`",
+                   c->reducer);
+        return;
+    }
+    lc_arena_t a;
+    lc_arena_init(&a, 0);
+    sats_value_t v;
+    const char *text = c->json_len ? (const char *)c->json : "[]";
+    size_t len = c->json_len ? c->json_len : 2;
+    lc_err_t e;
+    if (sats_json_decode(&a, text, len, &def->typespace, r->params, &v, &e) ||
+        sats_bsatn_encode(&c->bsatn, &def->typespace, r->params, &v, &e)) {
+        c->status = 400;
+        lc_err_set(&c->err, LC_EINVAL, "invalid arguments for reducer `%s`: %s", c->reducer, e.msg);
+    }
+    lc_arena_free(&a);
+}
+
+static void call_run(void *arg)
+{
+    deferred_t *d = arg;
+    net_http_req_t *req = d->req;
+    db_t *db = d->entry->db;
+    size_t len;
+    args_conv_t c = {.reducer = d->name};
+    c.json = net_http_body(req, &len);
+    c.json_len = len;
+    lc_buf_init(&c.bsatn);
+    if (run_on_executor(db, convert_args, &c)) {
+        api_text(req, 503, "the database is shutting down");
+        goto out;
+    }
+    if (c.status) {
+        api_text(req, c.status, "%s", c.err.msg);
+        goto out;
+    }
+    /* A temporary connection, as the reference's with_connection (§7.5). */
+    mod_caller_t caller = {.timestamp_us = lc_now_wall_us()};
+    memcpy(caller.identity, d->caller.claims.identity.le, 32);
+    lc_random_bytes(caller.connection_id, 16);
+    caller.connection_id[0] |= 1; /* never all zero */
+    mod_outcome_t o;
+    if (db_connect(db, caller.identity, caller.connection_id, d->caller.claims.payload, &o)) {
+        api_text(req, 503, "the database is shutting down");
+        goto out;
+    }
+    if (o.status != MOD_OK) {
+        api_text(req, 403, "%s", o.message);
+        goto out;
+    }
+    db_call_result_t r;
+    uint64_t t0 = lc_now_mono_us();
+    int rc = db_call_sync(db, d->name, c.bsatn.data, c.bsatn.len, &caller, &r);
+    uint64_t us = lc_now_mono_us() - t0;
+    db_disconnect(db, caller.identity, caller.connection_id);
+    atomic_fetch_add(&d->api->stats.reducer_calls, 1);
+    atomic_fetch_add(&d->api->stats.reducer_us, us);
+    char dur[32];
+    snprintf(dur, sizeof dur, "%" PRIu64, (uint64_t)r.outcome.wall_us);
+    net_http_add_header(req, "spacetime-execution-duration-micros", dur);
+    net_http_add_header(req, "spacetime-energy-used", "0");
+    api_identity_headers(req, &d->caller);
+    if (rc)
+        api_text(req, 503, "the database is shutting down");
+    else if (r.outcome.status == MOD_OK)
+        api_bytes(req, 200, NULL, "", 0);
+    else {
+        atomic_fetch_add(&d->api->stats.reducer_errors, 1);
+        api_text(req, r.outcome.status == MOD_BAD_REQUEST ? 400 : 530, "%s", r.outcome.message);
+    }
+out:
+    lc_buf_free(&c.bsatn);
+    deferred_free(d);
+}
+
+void api_route_db_call(api_t *api, net_http_req_t *req, char **params)
+{
+    const char *ct = net_http_header(req, "content-type");
+    size_t len;
+    net_http_body(req, &len);
+    if (len && (!ct || strncmp(ct, "application/json", 16) != 0)) {
+        api_text(req, 415, "Expected request with `Content-Type: application/json`");
+        return;
+    }
+    api_caller_t c;
+    if (api_auth(api, req, &c))
+        return;
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e)) {
+        api_caller_free(&c);
+        return;
+    }
+    deferred_t *d = deferred_new(api, req, &c, params[1]);
+    if (!d) {
+        db_entry_release(e);
+        api_caller_free(&c);
+        api_text(req, 500, "out of memory");
+        return;
+    }
+    d->entry = e;
+    defer(d, call_run);
+}
+
+/* ---------------------------------------------------------------- sql */
+
+/* The SATS-JSON of a type (the meta-type's typed form, §8.3's "schema"). */
+static json_t *type_json(const sats_type_t *t)
+{
+    switch (t->kind) {
+    case SATS_REF:
+        return json_pack("{s:i}", "Ref", (json_int_t)t->u.ref);
+    case SATS_ARRAY:
+        return json_pack("{s:o}", "Array", type_json(t->u.elem));
+    case SATS_PRODUCT:
+    case SATS_SUM: {
+        json_t *items = json_array();
+        for (uint32_t i = 0; i < t->u.fields.n; i++) {
+            const sats_field_t *f = &t->u.fields.items[i];
+            json_t *name =
+                f->name ? json_pack("{s:s}", "some", f->name) : json_pack("{s:[]}", "none");
+            json_array_append_new(
+                items, json_pack("{s:o, s:o}", "name", name, "algebraic_type", type_json(f->type)));
+        }
+        return t->kind == SATS_PRODUCT ? json_pack("{s:{s:o}}", "Product", "elements", items)
+                                       : json_pack("{s:{s:o}}", "Sum", "variants", items);
+    }
+    default:
+        return json_pack("{s:[]}", sats_kind_name(t->kind));
+    }
+}
+
+typedef struct sql_job {
+    const api_caller_t *caller;
+    const db_entry_t *entry;
+    const char *table;
+    json_t *result;
+    int status;
+    lc_err_t err;
+} sql_job_t;
+
+static void sql_select(void *arg, db_t *db)
+{
+    sql_job_t *j = arg;
+    const mod_def_t *def = db_def(db);
+    const mod_table_t *t = def ? mod_def_table(def, j->table) : NULL;
+    uint32_t id;
+    if (!t || (t->access == MOD_ACCESS_PRIVATE && !is_owner(j->entry, j->caller)) ||
+        store_table_id(db_store(db), t->name, &id)) {
+        j->status = 400;
+        lc_err_set(&j->err, LC_ENOTFOUND,
+                   "no such table: `%s`. If the table exists, it may be marked private.", j->table);
+        return;
+    }
+    uint64_t t0 = lc_now_mono_us();
+    store_view_t *v;
+    store_rows_t rows;
+    store_rows_init(&rows);
+    int rc = store_view_open(db_store(db), &v, &j->err);
+    if (rc == LC_OK) {
+        rc = store_view_scan(v, id, &rows, &j->err);
+        store_view_close(v);
+    }
+    json_t *out = json_array();
+    lc_arena_t a;
+    lc_arena_init(&a, 0);
+    for (uint32_t i = 0; rc == LC_OK && i < rows.count; i++) {
+        size_t end = i + 1 < rows.count ? rows.offsets[i + 1] : rows.data.len;
+        sats_value_t val;
+        rc = sats_bsatn_decode_all(&a, rows.data.data + rows.offsets[i], end - rows.offsets[i],
+                                   &def->typespace, t->row_type, &val, &j->err);
+        json_t *row = rc ? NULL
+                         : sats_json_from_value(&def->typespace, t->row_type, &val,
+                                                SATS_JSON_UNTYPED, &j->err);
+        if (!row)
+            rc = rc ? rc : LC_ENOMEM;
+        else
+            json_array_append_new(out, row);
+    }
+    lc_arena_free(&a);
+    store_rows_free(&rows);
+    if (rc) {
+        json_decref(out);
+        j->status = 500;
+        return;
+    }
+    json_t *schema = type_json(t->row_type);
+    json_t *elements = json_incref(json_object_get(json_object_get(schema, "Product"), "elements"));
+    json_decref(schema);
+    j->result =
+        json_pack("[{s:{s:o}, s:o, s:I, s:{s:i, s:i, s:i}}]", "schema", "elements", elements,
+                  "rows", out, "total_duration_micros", (json_int_t)(lc_now_mono_us() - t0),
+                  "stats", "rows_inserted", 0, "rows_deleted", 0, "rows_updated", 0);
+}
+
+/* The table of "SELECT * FROM t" (case-insensitive, optional quotes and ';'),
+ * copied into out; false for anything else. */
+static bool parse_select_all(const char *sql, size_t len, char *out, size_t cap)
+{
+    char buf[512];
+    if (len >= sizeof buf)
+        return false;
+    memcpy(buf, sql, len);
+    buf[len] = 0;
+    char kw1[8], star[4], kw2[8], table[256];
+    int n = 0;
+    if (sscanf(buf, " %7s %3s %7s %255[^; \t\r\n] %n", kw1, star, kw2, table, &n) != 4)
+        return false;
+    const char *rest = buf + n;
+    while (*rest == ';' || *rest == ' ' || *rest == '\n' || *rest == '\t' || *rest == '\r') rest++;
+    if (*rest || strcasecmp(kw1, "select") || strcmp(star, "*") || strcasecmp(kw2, "from"))
+        return false;
+    size_t tl = strlen(table);
+    const char *tp = table;
+    if (tl >= 2 && table[0] == '"' && table[tl - 1] == '"')
+        tp++, tl -= 2;
+    if (tl == 0 || tl >= cap)
+        return false;
+    memcpy(out, tp, tl);
+    out[tl] = 0;
+    return true;
+}
+
+static void sql_run(void *arg)
+{
+    deferred_t *d = arg;
+    size_t len;
+    const char *sql = (const char *)net_http_body(d->req, &len);
+    char table[256];
+    if (!parse_select_all(sql, len, table, sizeof table)) {
+        api_text(d->req, 400,
+                 "unsupported SQL (only SELECT * FROM table is supported for now): %.*s",
+                 (int)(len > 200 ? 200 : len), sql);
+        goto out;
+    }
+    sql_job_t j = {.caller = &d->caller, .entry = d->entry, .table = table};
+    if (run_on_executor(d->entry->db, sql_select, &j))
+        api_text(d->req, 503, "the database is shutting down");
+    else if (j.status)
+        api_text(d->req, j.status, "%s", j.err.msg);
+    else
+        api_identity_headers(d->req, &d->caller), api_json(d->req, 200, j.result);
+out:
+    deferred_free(d);
+}
+
+void api_route_db_sql(api_t *api, net_http_req_t *req, char **params)
+{
+    api_caller_t c;
+    if (api_auth(api, req, &c))
+        return;
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e)) {
+        api_caller_free(&c);
+        return;
+    }
+    deferred_t *d = deferred_new(api, req, &c, NULL);
+    if (!d) {
+        db_entry_release(e);
+        api_caller_free(&c);
+        api_text(req, 500, "out of memory");
+        return;
+    }
+    d->entry = e;
+    defer(d, sql_run);
+}
+
+/* ---------------------------------------------------------------- logs */
+
+static void logs_run(void *arg)
+{
+    deferred_t *d = arg;
+    net_http_req_t *req = d->req;
+    mod_log_t *log = db_log(d->entry->db);
+    const char *v;
+    size_t num = 0;
+    bool has_num = net_http_query_param(req, "num_lines", &v) == LC_OK;
+    if (has_num)
+        num = (size_t)strtoull(v, NULL, 10);
+    bool follow = query_flag(req, "follow");
+    lc_buf_t b;
+    lc_buf_init(&b);
+    uint64_t cursor;
+    if (has_num && num == 0)
+        mod_log_read(log, 0, NULL, &cursor); /* only new lines */
+    else
+        mod_log_read(log, num, &b, &cursor);
+    api_cors(req);
+    if (!follow) {
+        net_http_respond(req, 200, "application/x-ndjson", b.data, b.len);
+        goto out;
+    }
+    if (net_http_stream_begin(req, 200, "application/x-ndjson", NULL, NULL) == LC_OK &&
+        (b.len == 0 || net_http_stream_write(req, b.data, b.len) == LC_OK)) {
+        /* Follow until the client goes away or the database closes. */
+        while (!net_http_gone(req)) {
+            lc_buf_reset(&b);
+            int rc = mod_log_wait(log, cursor, 1000, &b, &cursor);
+            if (rc && rc != LC_EBUSY)
+                break;
+            if (rc == LC_EBUSY && b.len == 0 && net_http_gone(req))
+                break;
+            if (b.len && net_http_stream_write(req, b.data, b.len))
+                break;
+        }
+    }
+    net_http_stream_end(req);
+out:
+    lc_buf_free(&b);
+    deferred_free(d);
+}
+
+void api_route_db_logs(api_t *api, net_http_req_t *req, char **params)
+{
+    api_caller_t c;
+    if (api_auth(api, req, &c))
+        return;
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e)) {
+        api_caller_free(&c);
+        return;
+    }
+    if (!is_owner(e, &c)) {
+        db_entry_release(e);
+        api_caller_free(&c);
+        api_text(req, 403, "only the owner of %s may read its logs", params[0]);
+        return;
+    }
+    deferred_t *d = deferred_new(api, req, &c, NULL);
+    if (!d) {
+        db_entry_release(e);
+        api_caller_free(&c);
+        api_text(req, 500, "out of memory");
+        return;
+    }
+    d->entry = e;
+    defer(d, logs_run);
+}
+
+/* ---------------------------------------------------------------- subscribe */
+
+void api_route_db_subscribe(api_t *api, net_http_req_t *req, char **params)
+{
+    api_caller_t c;
+    if (api_auth(api, req, &c))
+        return;
+    db_entry_t *e;
+    if (find_db(api, req, params[0], &e)) {
+        api_caller_free(&c);
+        return;
+    }
+    api_session_start(api, req, e, &c);
+}

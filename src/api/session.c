@@ -1,0 +1,1671 @@
+/*
+ * session.c — the WebSocket sessions of GET /v1/database/:db/subscribe
+ * (../shared/spec/protocol.md §1-§4): one per client connection, speaking
+ * v3 or v2 to one database, and the per-database fan-out of committed
+ * transactions to the sessions' subscriptions.
+ *
+ * Threads.  A session is touched by four kinds of thread:
+ *   loop        net's callbacks on_message and on_close (never block);
+ *   worker      this file's small pool: db_connect and db_disconnect (they
+ *               wait for the executor) and the final free (dropping the
+ *               database reference may close the database);
+ *   executor    everything that reads or changes subscriptions: Subscribe,
+ *               Unsubscribe, OneOffQuery, CallProcedure (db_exec), reducer
+ *               results (db_call's callback), the commit fan-out;
+ *   durability  api_sessions_on_durable releases held messages.
+ *
+ * Session states (s->state, under s->mu):
+ *
+ *   state       entered by                    left by
+ *   ACCEPTED    api_session_start             do_connect -> CONNECTING
+ *                                             on_close   -> CLOSED
+ *   CONNECTING  do_connect: db_connect runs   do_connect -> OPEN (InitialConnection
+ *                                               sent, queued input flushed)
+ *                                             do_connect -> CLOSED (refused: Close sent)
+ *                                             on_close   -> CLOSING
+ *   OPEN        do_connect                    on_close   -> CLOSING (disconnect queued)
+ *   CLOSING     on_close                      do_disconnect -> CLOSED; do_connect, when
+ *                                               the socket closed while it connected
+ *   CLOSED      the above                     last reference -> session_free
+ *
+ * Invariants:
+ *   1. InitialConnection is the first message: no client message reaches
+ *      the executor before it is sent; input arriving earlier waits in
+ *      s->inq and is flushed, in order, by do_connect.
+ *   2. Client messages go to the executor in arrival order (db_call and
+ *      db_exec share one FIFO per database), so they are handled in that
+ *      order, and every answer, update and initial row set is produced in
+ *      executor order.
+ *   3. A session is in its database's list (sd->head) from accept to
+ *      on_close; while listed it is alive (the net's reference is dropped
+ *      only after it leaves the list).
+ *   4. s->sets is touched only on the executor (and by the final free,
+ *      after the last reference).
+ *   5. The last reference is dropped on a worker: db_entry_release may
+ *      close the database, which joins the executor and syncs the log.
+ *   6. A session that db_connect accepted gets exactly one db_disconnect.
+ *
+ * Fan-out and confirmed reads, for a transaction T committed on the
+ * executor:
+ *   1. db calls api_sessions_on_commit(cs, caller) before the caller's
+ *      db_call callback.  The sessions with subscriptions are taken from
+ *      the list (a reference each); the caller's own session (same
+ *      identity and connection id) is skipped.
+ *   2. Each changed table's inserts and deletes become wire row lists once
+ *      per transaction, shared by every session.
+ *   3. Per session: per query set (ascending id), per subscribed table
+ *      (ascending name) that T changed, one TableUpdate (EventTable rows
+ *      for event tables); one TransactionUpdate if anything, else nothing.
+ *   4. The caller's db_call callback builds the same for its own session
+ *      inside ReducerResult Ok; failures become Err or InternalError.
+ *   5. A message carrying rows of T (TransactionUpdate, ReducerResult Ok,
+ *      SubscribeApplied, UnsubscribeApplied, OneOffQueryResult read at T)
+ *      to a confirmed session is sent at once only if nothing is held and
+ *      db_durable_offset >= T; otherwise it joins the tail of s->held.  The
+ *      check and the append happen under s->mu.
+ *   6. The durability thread publishes the durable offset D, then calls
+ *      api_sessions_on_durable(D), which under each s->mu sends held
+ *      messages from the head while their offset <= D.  D is published
+ *      before step 6 takes s->mu, so a message appended in step 5 is either
+ *      seen by step 6 or was sent by step 5: none is stranded.
+ *   7. Errors (SubscriptionError, ReducerResult Err and InternalError,
+ *      ProcedureResult) and InitialConnection are never held.
+ *   8. In-memory databases are durable at once (their durable offset is
+ *      the committed one), so nothing is ever held there.
+ */
+#include <brotli/encode.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "api/session_int.h"
+
+/* Server preference order (§1.2).  v1.bsatn and v1.json are not served
+ * yet: a client offering only those is refused with 400 "no valid protocol
+ * selected", as if it had offered nothing we speak. */
+static const char *const PROTOCOLS[] = {"v3.bsatn.spacetimedb", "v2.bsatn.spacetimedb"};
+
+#define COMPRESS_MIN   1024 /* bodies up to this size go uncompressed (§1.5) */
+#define WORKERS_MAX    4
+#define TABLE_NAME_MAX 256
+
+#define NO_SUCH_TABLE  "no such table: `%s`. If the table exists, it may be marked private."
+#define UNSUPPORTED    "unsupported query (only SELECT * FROM table is supported for now): %s"
+
+/* ---------------------------------------------------------------- types */
+
+typedef enum sess_state {
+    SS_ACCEPTED,
+    SS_CONNECTING,
+    SS_OPEN,
+    SS_CLOSING,
+    SS_CLOSED,
+} sess_state_t;
+
+typedef enum job_kind { JOB_NONE, JOB_CONNECT, JOB_DISCONNECT, JOB_FREE } job_kind_t;
+
+/* A message waiting for its transaction to become durable. */
+typedef struct held {
+    struct held *next;
+    uint64_t offset;
+    size_t len;
+    uint8_t data[];
+} held_t;
+
+/* One table a query set reads. */
+typedef struct qtable {
+    uint32_t table_id;
+    char *name; /* canonical name, lc_malloc'd */
+    bool event;
+} qtable_t;
+
+/* A query set: its distinct tables, sorted by name. */
+typedef struct qset {
+    uint32_t id;
+    uint32_t ntables;
+    qtable_t *tables;
+} qset_t;
+
+typedef struct session session_t;
+
+/* The sessions of one database (e->user). */
+typedef struct sess_db {
+    atomic_int refs;    /* e->user's, each session's, each hook call in flight */
+    pthread_mutex_t mu; /* guards head and gone */
+    session_t *head;
+    bool gone; /* api_sessions_free ran: no new sessions */
+} sess_db_t;
+
+struct session {
+    api_t *api;
+    db_entry_t *e; /* our reference */
+    sess_db_t *sd; /* our reference */
+    net_ws_t *ws;  /* our reference (net_ws_accept's) */
+    atomic_int refs;
+    session_t *prev, *next; /* in sd's list, under sd->mu (invariant 3) */
+    bool listed;
+
+    /* Fixed before accept. */
+    bool v3, confirmed, owner;
+    uint8_t compression;
+    uint8_t connection_id[16];
+    api_caller_t caller; /* identity, JWT payload, token */
+
+    pthread_mutex_t mu; /* guards the fields down to held_tail */
+    sess_state_t state;
+    bool connected;     /* db_connect accepted us: a disconnect is owed */
+    bool failed;        /* we sent a Close: input is ignored */
+    net_ws_msg_t **inq; /* input that came before OPEN */
+    uint32_t ninq, capinq;
+    held_t *held_head, *held_tail;
+
+    /* Executor only (invariant 4).  Sorted by id. */
+    qset_t *sets;
+    uint32_t nsets, capsets;
+
+    /* The worker queue (under W.mu). */
+    session_t *job_next;
+    job_kind_t job;
+};
+
+/* A decoded client payload; lives until its last message was handled. */
+typedef struct frame {
+    atomic_int refs;
+    lc_arena_t arena;
+    net_ws_msg_t *msg; /* released with the frame: it counts against net's pending limits */
+} frame_t;
+
+/* One client message handed to the executor. */
+typedef struct op {
+    session_t *s;
+    frame_t *f; /* NULL for reducer calls (db_call copies name and args) */
+    const net_client_msg_t *m;
+    uint32_t request_id;
+} op_t;
+
+/* ---------------------------------------------------------------- worker pool
+ *
+ * Jobs that block (db_connect, db_disconnect) or may block (the final
+ * free) run here, never on a loop or the executor.  Threads are started on
+ * demand, up to WORKERS_MAX, and exit when the queue is empty.  W also
+ * counts each api's live sessions for api_sessions_drain. */
+
+typedef struct api_live {
+    api_t *api;
+    uint64_t n;
+    struct api_live *next;
+} api_live_t;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t freed; /* a session was freed */
+    session_t *head, *tail;
+    unsigned running;
+    api_live_t *lives;
+} W = {.mu = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
+
+static _Thread_local bool on_worker;
+
+static void run_job(session_t *s, job_kind_t k);
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    on_worker = true;
+    pthread_mutex_lock(&W.mu);
+    while (W.head) {
+        session_t *s = W.head;
+        W.head = s->job_next;
+        if (!W.head)
+            W.tail = NULL;
+        job_kind_t k = s->job;
+        s->job_next = NULL;
+        s->job = JOB_NONE;
+        pthread_mutex_unlock(&W.mu);
+        run_job(s, k);
+        pthread_mutex_lock(&W.mu);
+    }
+    W.running--;
+    pthread_mutex_unlock(&W.mu);
+    return NULL;
+}
+
+/* Queue job k for s (s is in the queue at most once: every queued job holds
+ * a reference, and JOB_FREE is queued only when none is left). */
+static void worker_post(session_t *s, job_kind_t k)
+{
+    pthread_mutex_lock(&W.mu);
+    LC_ASSERT(s->job == JOB_NONE);
+    s->job = k;
+    s->job_next = NULL;
+    if (W.tail)
+        W.tail->job_next = s;
+    else
+        W.head = s;
+    W.tail = s;
+    if (W.running < WORKERS_MAX) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, worker_main, NULL) == 0)
+            W.running++;
+        else if (W.running == 0)
+            lc_log_error("sessions: cannot start a worker thread; the job waits for the next");
+        pthread_attr_destroy(&attr);
+    }
+    pthread_mutex_unlock(&W.mu);
+}
+
+static int live_inc(api_t *api)
+{
+    pthread_mutex_lock(&W.mu);
+    api_live_t *l = W.lives;
+    while (l && l->api != api) l = l->next;
+    if (!l && (l = lc_calloc(1, sizeof *l))) {
+        l->api = api;
+        l->next = W.lives;
+        W.lives = l;
+    }
+    if (l)
+        l->n++;
+    pthread_mutex_unlock(&W.mu);
+    return l ? LC_OK : LC_ENOMEM;
+}
+
+static void live_dec(api_t *api)
+{
+    pthread_mutex_lock(&W.mu);
+    for (api_live_t **pl = &W.lives; *pl; pl = &(*pl)->next) {
+        api_live_t *l = *pl;
+        if (l->api == api) {
+            if (--l->n == 0) {
+                *pl = l->next;
+                lc_free(l);
+            }
+            break;
+        }
+    }
+    pthread_cond_broadcast(&W.freed);
+    pthread_mutex_unlock(&W.mu);
+}
+
+void api_sessions_drain(api_t *api)
+{
+    pthread_mutex_lock(&W.mu);
+    for (;;) {
+        api_live_t *l = W.lives;
+        while (l && l->api != api) l = l->next;
+        if (!l)
+            break;
+        pthread_cond_wait(&W.freed, &W.mu);
+    }
+    pthread_mutex_unlock(&W.mu);
+}
+
+/* ---------------------------------------------------------------- references */
+
+static void sd_unref(sess_db_t *sd)
+{
+    if (atomic_fetch_sub_explicit(&sd->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    LC_ASSERT(sd->head == NULL);
+    pthread_mutex_destroy(&sd->mu);
+    lc_free(sd);
+}
+
+/* e's session state with a reference, or NULL (create: make it). */
+static sess_db_t *sd_get(api_t *api, db_entry_t *e, bool create)
+{
+    pthread_mutex_lock(&api->mu);
+    sess_db_t *sd = e->user;
+    if (!sd && create && (sd = lc_calloc(1, sizeof *sd))) {
+        atomic_init(&sd->refs, 1); /* e->user's */
+        pthread_mutex_init(&sd->mu, NULL);
+        e->user = sd;
+    }
+    if (sd)
+        atomic_fetch_add_explicit(&sd->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&api->mu);
+    return sd;
+}
+
+static void sess_ref(session_t *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+}
+
+static void session_free(session_t *s);
+
+static void sess_unref(session_t *s)
+{
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (on_worker)
+        session_free(s);
+    else
+        worker_post(s, JOB_FREE); /* invariant 5 */
+}
+
+static void qset_free(qset_t *q)
+{
+    for (uint32_t i = 0; i < q->ntables; i++) lc_free(q->tables[i].name);
+    lc_free(q->tables);
+}
+
+static void held_free_all(session_t *s)
+{
+    for (held_t *h = s->held_head, *next; h; h = next) {
+        next = h->next;
+        lc_free(h);
+    }
+    s->held_head = s->held_tail = NULL;
+}
+
+static void inq_free_all(session_t *s)
+{
+    for (uint32_t i = 0; i < s->ninq; i++) net_ws_msg_free(s->inq[i]);
+    s->ninq = 0;
+}
+
+static void session_free(session_t *s)
+{
+    api_t *api = s->api;
+    for (uint32_t i = 0; i < s->nsets; i++) qset_free(&s->sets[i]);
+    atomic_fetch_sub(&api->stats.subscriptions, s->nsets);
+    lc_free(s->sets);
+    held_free_all(s);
+    inq_free_all(s);
+    lc_free(s->inq);
+    api_caller_free(&s->caller);
+    net_ws_unref(s->ws);
+    pthread_mutex_destroy(&s->mu);
+    if (s->sd)
+        sd_unref(s->sd);
+    db_entry_release(s->e); /* may close the database: a worker thread (invariant 5) */
+    lc_free(s);
+    live_dec(api);
+}
+
+/* ---------------------------------------------------------------- sending */
+
+uint8_t api__compression_for(uint8_t want, size_t n)
+{
+    return want == NET_COMPRESSION_NONE || n <= COMPRESS_MIN ? NET_COMPRESSION_NONE : want;
+}
+
+static int gzip_into(const uint8_t *body, size_t n, lc_buf_t *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* windowBits 15 + 16: a gzip stream with its header (RFC 1952). */
+    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return LC_ENOMEM;
+    size_t bound = deflateBound(&z, (uLong)n);
+    int rc = lc_buf_reserve(out, bound);
+    if (rc == LC_OK) {
+        z.next_in = (Bytef *)body;
+        z.avail_in = (uInt)n;
+        z.next_out = out->data + out->len;
+        z.avail_out = (uInt)bound;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END)
+            out->len += bound - z.avail_out;
+        else
+            rc = LC_EIO;
+    }
+    deflateEnd(&z);
+    return rc;
+}
+
+static int brotli_into(const uint8_t *body, size_t n, lc_buf_t *out)
+{
+    size_t cap = BrotliEncoderMaxCompressedSize(n);
+    if (cap == 0)
+        return LC_ERANGE;
+    int rc = lc_buf_reserve(out, cap);
+    if (rc)
+        return rc;
+    if (!BrotliEncoderCompress(1, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, n, body, &cap,
+                               out->data + out->len))
+        return LC_EIO;
+    out->len += cap;
+    return LC_OK;
+}
+
+int api__compress(uint8_t tag, const uint8_t *body, size_t n, lc_buf_t *out)
+{
+    size_t start = out->len;
+    int rc = lc_buf_putc(out, tag);
+    if (rc == LC_OK && n > UINT32_MAX && tag == NET_COMPRESSION_GZIP)
+        rc = LC_ERANGE; /* zlib counts in 32 bits */
+    if (rc == LC_OK) {
+        if (tag == NET_COMPRESSION_GZIP)
+            rc = gzip_into(body, n, out);
+        else if (tag == NET_COMPRESSION_BROTLI)
+            rc = brotli_into(body, n, out);
+        else
+            rc = lc_buf_append(out, body, n);
+    }
+    if (rc)
+        out->len = start;
+    return rc;
+}
+
+/* Send or hold one finished payload (invariants 5-7 of the fan-out). */
+static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, uint64_t offset)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->failed || s->state >= SS_CLOSING) {
+        /* dropped: the client is going */
+    } else if (rows && s->confirmed && (s->held_head || offset > db_durable_offset(s->e->db))) {
+        held_t *h = lc_malloc(sizeof *h + n);
+        if (h) {
+            h->next = NULL;
+            h->offset = offset;
+            h->len = n;
+            memcpy(h->data, p, n);
+            if (s->held_tail)
+                s->held_tail->next = h;
+            else
+                s->held_head = h;
+            s->held_tail = h;
+        } else {
+            s->failed = true;
+            net_ws_close(s->ws, NET_WS_INTERNAL_ERROR, "out of memory");
+        }
+    } else {
+        net_ws_send(s->ws, true, p, n); /* LC_EIO: closing; net handles slow clients */
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* b holds one message led by the tag 00: compress it as the client asked,
+ * then send or hold it.  b is reset. */
+static void deliver(session_t *s, lc_buf_t *b, bool rows, uint64_t offset)
+{
+    lc_buf_t z;
+    lc_buf_init(&z);
+    const uint8_t *p = b->data;
+    size_t n = b->len;
+    uint8_t tag = api__compression_for(s->compression, n - 1);
+    /* On a compressor failure tag 0 goes out: always valid (§1.5). */
+    if (tag != NET_COMPRESSION_NONE && api__compress(tag, b->data + 1, n - 1, &z) == LC_OK) {
+        p = z.data;
+        n = z.len;
+    }
+    send_payload(s, p, n, rows, offset);
+    lc_buf_free(&z);
+    lc_buf_reset(b);
+}
+
+/* Close the socket for a failure of the session (1011 unless told). */
+static void fail_locked(session_t *s, int code, const char *reason)
+{
+    if (!s->failed) {
+        s->failed = true;
+        if (s->ws) /* else api_session_start closes it after accept */
+            net_ws_close(s->ws, code, reason);
+    }
+}
+
+static void fail(session_t *s, int code, const char *reason)
+{
+    pthread_mutex_lock(&s->mu);
+    fail_locked(s, code, reason);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* An encoder failed: the client would miss data, so it goes. */
+static void encode_failed(session_t *s, const lc_err_t *err)
+{
+    lc_log_error("session: cannot encode a message: %s", err->msg);
+    fail(s, NET_WS_INTERNAL_ERROR, "internal error: cannot encode a message");
+}
+
+/* Cut s to its longest valid UTF-8 prefix (module messages are cut to a
+ * fixed size, maybe inside a character). */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && !sats_utf8_valid(s, n)) n--;
+    s[n] = '\0';
+}
+
+/* ---------------------------------------------------------------- row lists */
+
+/* A row list from separate rows, copied into one block of a (RowOffsets,
+ * or FixedSize when every row has the same non-zero size). */
+static int rows_from_ptrs(lc_arena_t *a, const uint8_t *const *rows, const uint32_t *lens,
+                          uint32_t n, net_row_list_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return LC_OK;
+    size_t total = 0;
+    bool same = true;
+    for (uint32_t i = 0; i < n; i++) {
+        total += lens[i];
+        same = same && lens[i] == lens[0];
+    }
+    uint8_t *data = lc_arena_alloc(a, total ? total : 1);
+    uint32_t *offs = lc_arena_alloc(a, n * sizeof *offs);
+    if (!data || !offs || total > UINT32_MAX)
+        return LC_ENOMEM;
+    size_t at = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        offs[i] = (uint32_t)at;
+        memcpy(data + at, rows[i], lens[i]);
+        at += lens[i];
+    }
+    out->data = data;
+    out->len = total;
+    out->nrows = n;
+    out->offsets = offs;
+    if (same && lens[0] > 0 && lens[0] <= UINT16_MAX)
+        out->fixed_size = (uint16_t)lens[0];
+    return LC_OK;
+}
+
+/* The same over a scan result (rows borrowed from rs). */
+static void rows_from_scan(const store_rows_t *rs, net_row_list_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (rs->count == 0)
+        return;
+    out->data = rs->data.data;
+    out->len = rs->data.len;
+    out->nrows = rs->count;
+    out->offsets = rs->offsets;
+    size_t size = rs->data.len / rs->count;
+    bool same = size > 0 && size <= UINT16_MAX && size * rs->count == rs->data.len;
+    for (uint32_t i = 0; same && i < rs->count; i++) same = rs->offsets[i] == i * size;
+    if (same)
+        out->fixed_size = (uint16_t)size;
+}
+
+/* ---------------------------------------------------------------- transaction updates */
+
+/* One changed table of a transaction as wire row lists, built on first use
+ * (step 2 of the fan-out). */
+typedef struct tx_table {
+    bool built;
+    int rc;
+    net_row_list_t ins, del;
+} tx_table_t;
+
+typedef struct tx_rows {
+    const store_changeset_t *cs;
+    tx_table_t *t; /* parallel to cs->tables */
+    lc_arena_t arena;
+} tx_rows_t;
+
+static int tx_rows_init(tx_rows_t *tr, const store_changeset_t *cs)
+{
+    tr->cs = cs;
+    lc_arena_init(&tr->arena, 64 * 1024);
+    tr->t = cs->ntables ? lc_arena_zalloc(&tr->arena, cs->ntables * sizeof *tr->t) : NULL;
+    return cs->ntables && !tr->t ? LC_ENOMEM : LC_OK;
+}
+
+/* The changes of table_id in the transaction; NULL if it did not change. */
+static const tx_table_t *tx_rows_table(tx_rows_t *tr, uint32_t table_id,
+                                       const store_table_changes_t **changes)
+{
+    const store_changeset_t *cs = tr->cs;
+    uint32_t lo = 0, hi = cs->ntables; /* cs->tables is ordered by table id */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cs->tables[mid].table_id < table_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == cs->ntables || cs->tables[lo].table_id != table_id)
+        return NULL;
+    const store_table_changes_t *c = &cs->tables[lo];
+    tx_table_t *t = &tr->t[lo];
+    if (!t->built) {
+        t->built = true;
+        t->rc = rows_from_ptrs(&tr->arena, c->inserts, c->insert_lens, c->ninserts, &t->ins);
+        if (t->rc == LC_OK)
+            t->rc = rows_from_ptrs(&tr->arena, c->deletes, c->delete_lens, c->ndeletes, &t->del);
+    }
+    *changes = c;
+    return t;
+}
+
+/* The query-set updates of session s for the transaction (step 3):
+ * *nsets of them in *out (tr's arena); 0 sets if nothing relevant. */
+static int session_updates(session_t *s, tx_rows_t *tr, net_query_set_update_t **out,
+                           uint32_t *nsets)
+{
+    *out = NULL;
+    *nsets = 0;
+    if (s->nsets == 0)
+        return LC_OK;
+    net_query_set_update_t *sets = lc_arena_alloc(&tr->arena, s->nsets * sizeof *sets);
+    if (!sets)
+        return LC_ENOMEM;
+    uint32_t ns = 0;
+    for (uint32_t i = 0; i < s->nsets; i++) {
+        const qset_t *q = &s->sets[i];
+        net_table_update_t *tu = NULL;
+        uint32_t nt = 0;
+        for (uint32_t j = 0; j < q->ntables; j++) {
+            const store_table_changes_t *c;
+            const tx_table_t *t = tx_rows_table(tr, q->tables[j].table_id, &c);
+            bool event = q->tables[j].event;
+            if (!t || (c->ninserts == 0 && (event || c->ndeletes == 0)))
+                continue;
+            if (t->rc)
+                return t->rc;
+            if (!tu && !(tu = lc_arena_alloc(&tr->arena, q->ntables * sizeof *tu)))
+                return LC_ENOMEM;
+            tu[nt++] = (net_table_update_t){.table_name = q->tables[j].name,
+                                            .event = event,
+                                            .inserts = t->ins,
+                                            .deletes = event ? (net_row_list_t){0} : t->del};
+        }
+        if (nt > 0)
+            sets[ns++] = (net_query_set_update_t){q->id, nt, tu};
+    }
+    *out = sets;
+    *nsets = ns;
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v') p++;
+    return p;
+}
+
+static bool ident_char(char c, bool first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (!first && c >= '0' && c <= '9');
+}
+
+/* A keyword (any case) that ends at a word boundary. */
+static const char *keyword(const char *p, const char *kw)
+{
+    size_t n = strlen(kw);
+    if (strncasecmp(p, kw, n) != 0 || ident_char(p[n], false))
+        return NULL;
+    return p + n;
+}
+
+/* An identifier, bare or double-quoted ("" inside quotes is one quote),
+ * copied into out[0..cap). */
+static const char *identifier(const char *p, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (*p == '"') {
+        for (p++;; p++) {
+            if (*p == '\0')
+                return NULL;
+            if (*p == '"' && *++p != '"')
+                break;
+            if (n + 1 >= cap)
+                return NULL;
+            out[n++] = *p;
+        }
+    } else {
+        if (!ident_char(*p, true))
+            return NULL;
+        while (ident_char(*p, false)) {
+            if (n + 1 >= cap)
+                return NULL;
+            out[n++] = *p++;
+        }
+    }
+    if (n == 0)
+        return NULL;
+    out[n] = '\0';
+    return p;
+}
+
+int api__parse_query(const char *q, char *table, size_t cap)
+{
+    char qual[TABLE_NAME_MAX];
+    bool qualified = false;
+    const char *p = keyword(skip_ws(q), "select");
+    if (!p)
+        return LC_EUNSUPPORTED;
+    p = skip_ws(p);
+    if (*p != '*') { /* t.* */
+        if (!(p = identifier(p, qual, sizeof qual)) || *p++ != '.' || *p != '*')
+            return LC_EUNSUPPORTED;
+        qualified = true;
+    }
+    p = skip_ws(p + 1);
+    if (!(p = keyword(p, "from")))
+        return LC_EUNSUPPORTED;
+    p = skip_ws(p);
+    int kind = API__QUERY_TABLE;
+    if (*p == '*' && !qualified) {
+        kind = API__QUERY_ALL;
+        p++;
+    } else if (!(p = identifier(p, table, cap)) || (qualified && strcmp(qual, table) != 0)) {
+        return LC_EUNSUPPORTED;
+    }
+    p = skip_ws(p);
+    if (*p == ';')
+        p = skip_ws(p + 1);
+    return *p == '\0' ? kind : LC_EUNSUPPORTED;
+}
+
+/* The tables a query set reads, while it is being resolved (names
+ * borrowed from the module definition: valid during this executor job). */
+typedef struct tlist {
+    qtable_t *t;
+    uint32_t n, cap;
+} tlist_t;
+
+static int tlist_add(tlist_t *l, uint32_t table_id, const char *name, bool event)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->t[i].table_id == table_id)
+            return LC_OK; /* duplicate queries in a set are one (§3.4) */
+    if (lc_grow(&l->t, &l->cap, l->n, sizeof *l->t, 4))
+        return LC_ENOMEM;
+    l->t[l->n++] = (qtable_t){table_id, (char *)name, event};
+    return LC_OK;
+}
+
+/* Whether the session may read table t (§4.6). */
+static bool visible(const session_t *s, const mod_table_t *t)
+{
+    return t->access == MOD_ACCESS_PUBLIC || s->owner;
+}
+
+/* Resolve one query into l.  all_ok: SELECT * FROM * is allowed (Subscribe
+ * only).  On error err holds the message for the client. */
+static int resolve_query(session_t *s, db_t *db, const char *q, bool all_ok, tlist_t *l,
+                         lc_err_t *err)
+{
+    char name[TABLE_NAME_MAX];
+    int kind = api__parse_query(q, name, sizeof name);
+    if (kind < 0 || (kind == API__QUERY_ALL && !all_ok))
+        return lc_err_set(err, LC_EUNSUPPORTED, UNSUPPORTED, q);
+    const mod_def_t *def = db_def(db); /* stable on the executor */
+    uint32_t id;
+    if (kind == API__QUERY_ALL) {
+        for (uint32_t i = 0; def && i < def->ntables; i++) {
+            const mod_table_t *t = &def->tables[i];
+            if (t->is_event || !visible(s, t) || store_table_id(db_store(db), t->name, &id))
+                continue;
+            if (tlist_add(l, id, t->name, false))
+                return lc_err_set(err, LC_ENOMEM, "out of memory");
+        }
+        return LC_OK;
+    }
+    const mod_table_t *t = def ? mod_def_table(def, name) : NULL;
+    if (!t || !visible(s, t) || store_table_id(db_store(db), t->name, &id))
+        return lc_err_set(err, LC_ENOTFOUND, NO_SUCH_TABLE, name);
+    if (tlist_add(l, id, t->name, t->is_event))
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    return LC_OK;
+}
+
+/* Current rows of l's tables, read in one view at *offset: rows[i] for
+ * table i (caller frees with scans_free). */
+static int scan_tables(db_t *db, const tlist_t *l, store_rows_t **rows, uint64_t *offset,
+                       lc_err_t *err)
+{
+    *rows = l->n ? lc_calloc(l->n, sizeof **rows) : NULL;
+    if (l->n && !*rows)
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < l->n; i++) store_rows_init(&(*rows)[i]);
+    store_view_t *v;
+    int rc = store_view_open(db_store(db), &v, err);
+    if (rc)
+        return rc;
+    *offset = store_view_offset(v);
+    for (uint32_t i = 0; rc == LC_OK && i < l->n; i++)
+        rc = store_view_scan(v, l->t[i].table_id, &(*rows)[i], err);
+    store_view_close(v);
+    return rc;
+}
+
+static void scans_free(store_rows_t *rows, uint32_t n)
+{
+    for (uint32_t i = 0; rows && i < n; i++) store_rows_free(&rows[i]);
+    lc_free(rows);
+}
+
+/* The SingleTableRows of a scan, one per table; empty tables are skipped
+ * unless keep_empty.  *n of them in out (caller frees). */
+static int table_rows(const tlist_t *l, const store_rows_t *rows, bool keep_empty,
+                      net_table_rows_t **out, uint32_t *n)
+{
+    *out = l->n ? lc_calloc(l->n, sizeof **out) : NULL;
+    *n = 0;
+    if (l->n && !*out)
+        return LC_ENOMEM;
+    for (uint32_t i = 0; i < l->n; i++) {
+        if (rows[i].count == 0 && !keep_empty)
+            continue;
+        (*out)[*n].table = l->t[i].name;
+        rows_from_scan(&rows[i], &(*out)[*n].rows);
+        (*n)++;
+    }
+    return LC_OK;
+}
+
+static int qtable_cmp(const void *a, const void *b)
+{
+    return strcmp(((const qtable_t *)a)->name, ((const qtable_t *)b)->name);
+}
+
+static qset_t *find_set(session_t *s, uint32_t id, uint32_t *pos)
+{
+    uint32_t lo = 0, hi = s->nsets;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->sets[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (pos)
+        *pos = lo;
+    return lo < s->nsets && s->sets[lo].id == id ? &s->sets[lo] : NULL;
+}
+
+/* Register query set id over l's tables (names copied, sorted). */
+static int add_set(session_t *s, uint32_t id, const tlist_t *l)
+{
+    uint32_t pos;
+    find_set(s, id, &pos);
+    if (lc_grow(&s->sets, &s->capsets, s->nsets, sizeof *s->sets, 4))
+        return LC_ENOMEM;
+    qset_t q = {id, l->n, l->n ? lc_calloc(l->n, sizeof(qtable_t)) : NULL};
+    if (l->n && !q.tables)
+        return LC_ENOMEM;
+    for (uint32_t i = 0; i < l->n; i++) {
+        q.tables[i] = l->t[i];
+        if (!(q.tables[i].name = lc_strdup(l->t[i].name))) {
+            q.ntables = i;
+            qset_free(&q);
+            return LC_ENOMEM;
+        }
+    }
+    qsort(q.tables, q.ntables, sizeof *q.tables, qtable_cmp);
+    memmove(&s->sets[pos + 1], &s->sets[pos], (s->nsets - pos) * sizeof *s->sets);
+    s->sets[pos] = q;
+    s->nsets++;
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- client messages (executor) */
+
+static bool sess_live(session_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool ok = s->state == SS_OPEN && !s->failed;
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+static void sub_error(session_t *s, const net_client_msg_t *m, const char *msg)
+{
+    lc_buf_t b;
+    lc_err_t err;
+    lc_buf_init(&b);
+    if (net_v2_encode_subscription_error(&b, true, true, m->request_id, m->query_set_id, msg, &err))
+        encode_failed(s, &err);
+    else
+        deliver(s, &b, false, 0);
+    lc_buf_free(&b);
+}
+
+static void do_subscribe(session_t *s, db_t *db, const net_client_msg_t *m)
+{
+    lc_err_t err;
+    char msg[96];
+    if (find_set(s, m->query_set_id, NULL)) {
+        snprintf(msg, sizeof msg, "query set id %u is already in use", m->query_set_id);
+        sub_error(s, m, msg);
+        return;
+    }
+    tlist_t l = {0};
+    store_rows_t *rows = NULL;
+    net_table_rows_t *tr = NULL;
+    uint32_t ntr = 0;
+    uint64_t offset = 0;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    int rc = LC_OK;
+    for (uint32_t i = 0; rc == LC_OK && i < m->nqueries; i++)
+        rc = resolve_query(s, db, m->queries[i], true, &l, &err);
+    if (rc == LC_OK)
+        rc = scan_tables(db, &l, &rows, &offset, &err);
+    if (rc == LC_OK && table_rows(&l, rows, false, &tr, &ntr))
+        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+    if (rc == LC_OK &&
+        (rc = net_v2_encode_subscribe_applied(&b, true, m->request_id, m->query_set_id, tr, ntr,
+                                              &err)) == LC_OK &&
+        (rc = add_set(s, m->query_set_id, &l)) != LC_OK)
+        lc_err_set(&err, rc, "out of memory");
+    if (rc == LC_OK) {
+        atomic_fetch_add(&s->api->stats.subscriptions, 1);
+        deliver(s, &b, true, offset);
+    } else {
+        sub_error(s, m, err.msg);
+    }
+    lc_buf_free(&b);
+    lc_free(tr);
+    scans_free(rows, l.n);
+    lc_free(l.t);
+}
+
+static void do_unsubscribe(session_t *s, db_t *db, const net_client_msg_t *m)
+{
+    uint32_t pos;
+    qset_t *q = find_set(s, m->query_set_id, &pos);
+    if (!q) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Subscription not found: query set id %u", m->query_set_id);
+        sub_error(s, m, msg);
+        return;
+    }
+    bool with_rows = m->flags == NET_UNSUB_SEND_DROPPED_ROWS;
+    tlist_t l = {q->tables, q->ntables, q->ntables};
+    store_rows_t *rows = NULL;
+    net_table_rows_t *tr = NULL;
+    uint32_t ntr = 0;
+    uint64_t offset = 0;
+    lc_err_t err;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    int rc = with_rows ? scan_tables(db, &l, &rows, &offset, &err) : LC_OK;
+    if (rc == LC_OK && with_rows && table_rows(&l, rows, false, &tr, &ntr))
+        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+    if (rc == LC_OK)
+        rc = net_v2_encode_unsubscribe_applied(&b, true, m->request_id, m->query_set_id, with_rows,
+                                               tr, ntr, &err);
+    if (rc == LC_OK) {
+        /* Rows or not, it waits behind held updates of the set (FIFO). */
+        deliver(s, &b, true, offset);
+        qset_free(q);
+        memmove(q, q + 1, (s->nsets - pos - 1) * sizeof *q);
+        s->nsets--;
+        atomic_fetch_sub(&s->api->stats.subscriptions, 1);
+    } else {
+        sub_error(s, m, err.msg);
+    }
+    lc_buf_free(&b);
+    lc_free(tr);
+    scans_free(rows, l.n);
+}
+
+static void do_one_off(session_t *s, db_t *db, const net_client_msg_t *m)
+{
+    tlist_t l = {0};
+    store_rows_t *rows = NULL;
+    net_table_rows_t *tr = NULL;
+    uint32_t ntr = 0;
+    uint64_t offset = 0;
+    lc_err_t err;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    int rc = resolve_query(s, db, m->query, false, &l, &err);
+    if (rc == LC_OK)
+        rc = scan_tables(db, &l, &rows, &offset, &err);
+    if (rc == LC_OK && table_rows(&l, rows, true, &tr, &ntr)) /* exactly one, even empty */
+        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+    if (rc == LC_OK)
+        rc = net_v2_encode_one_off_result(&b, true, m->request_id, NULL, tr, ntr, &err);
+    if (rc == LC_OK) {
+        deliver(s, &b, true, offset);
+    } else if (net_v2_encode_one_off_result(&b, true, m->request_id, err.msg, NULL, 0, &err)) {
+        encode_failed(s, &err);
+    } else {
+        deliver(s, &b, false, 0);
+    }
+    lc_buf_free(&b);
+    lc_free(tr);
+    scans_free(rows, l.n);
+    lc_free(l.t);
+}
+
+static void do_procedure(session_t *s, const net_client_msg_t *m)
+{
+    lc_err_t err;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    if (net_v2_encode_procedure_result(&b, true, "procedures are not supported yet", NULL, 0, 0, 0,
+                                       m->request_id, &err))
+        encode_failed(s, &err);
+    else
+        deliver(s, &b, false, 0);
+    lc_buf_free(&b);
+}
+
+static void frame_unref(frame_t *f)
+{
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    lc_arena_free(&f->arena);
+    net_ws_msg_free(f->msg);
+    lc_free(f);
+}
+
+static void op_free(op_t *op)
+{
+    if (op->f)
+        frame_unref(op->f);
+    sess_unref(op->s);
+    lc_free(op);
+}
+
+/* A Subscribe, Unsubscribe, OneOffQuery or CallProcedure on the executor. */
+static void exec_op(void *arg, db_t *db)
+{
+    op_t *op = arg;
+    session_t *s = op->s;
+    if (sess_live(s)) {
+        switch (op->m->kind) {
+        case NET_CM_SUBSCRIBE:
+            do_subscribe(s, db, op->m);
+            break;
+        case NET_CM_UNSUBSCRIBE:
+            do_unsubscribe(s, db, op->m);
+            break;
+        case NET_CM_ONE_OFF_QUERY:
+            do_one_off(s, db, op->m);
+            break;
+        case NET_CM_CALL_PROCEDURE:
+            do_procedure(s, op->m);
+            break;
+        case NET_CM_CALL_REDUCER:
+            (void)NEVER(true);
+            break;
+        }
+    }
+    op_free(op);
+}
+
+/* db_call's callback: the caller's one ReducerResult (steps 4, 7). */
+static void reducer_done(void *arg, const db_call_result_t *res)
+{
+    op_t *op = arg;
+    session_t *s = op->s;
+    api_t *api = s->api;
+    const mod_outcome_t *o = &res->outcome;
+    atomic_fetch_add(&api->stats.reducer_calls, 1);
+    atomic_fetch_add(&api->stats.reducer_us, o->wall_us);
+    if (o->status != MOD_OK)
+        atomic_fetch_add(&api->stats.reducer_errors, 1);
+    if (!sess_live(s)) {
+        op_free(op);
+        return;
+    }
+    char text[sizeof o->message];
+    snprintf(text, sizeof text, "%s", o->message);
+    utf8_trim(text);
+    net_reducer_outcome_t out = {.message = text};
+    net_query_set_update_t *sets = NULL;
+    tx_rows_t tr = {.cs = res->cs};
+    lc_arena_init(&tr.arena, 4096);
+    lc_buf_t b;
+    lc_buf_init(&b);
+    lc_err_t err;
+    int rc = LC_OK;
+    switch (o->status) {
+    case MOD_OK:
+        out.kind = NET_RO_OK;
+        if (res->cs && res->tx_offset) {
+            lc_arena_free(&tr.arena);
+            if ((rc = tx_rows_init(&tr, res->cs)) == LC_OK)
+                rc = session_updates(s, &tr, &sets, &out.nsets);
+            out.sets = sets;
+        }
+        break;
+    case MOD_USER_ERROR: {
+        /* Err carries the message as a BSATN String (§4.3). */
+        size_t n = strlen(text);
+        uint8_t *p = lc_arena_alloc(&tr.arena, 4 + n);
+        if (!p) {
+            rc = LC_ENOMEM;
+            break;
+        }
+        lc_store_u32le(p, (uint32_t)n);
+        memcpy(p + 4, text, n);
+        out.kind = NET_RO_ERR;
+        out.data = p;
+        out.len = 4 + n;
+        break;
+    }
+    default: /* internal errors and bad requests (no such reducer, bad arguments) */
+        out.kind = NET_RO_INTERNAL_ERROR;
+        break;
+    }
+    if (rc)
+        lc_err_set(&err, rc, "out of memory");
+    else
+        rc = net_v2_encode_reducer_result(&b, true, op->request_id, res->timestamp_us, &out, &err);
+    if (rc)
+        encode_failed(s, &err);
+    else
+        deliver(s, &b, o->status == MOD_OK, o->status == MOD_OK ? res->tx_offset : 0);
+    lc_buf_free(&b);
+    lc_arena_free(&tr.arena);
+    op_free(op);
+}
+
+/* ---------------------------------------------------------------- client messages (arrival) */
+
+/* Hand one decoded message to the executor (invariant 2). */
+static int submit(session_t *s, frame_t *f, const net_client_msg_t *m)
+{
+    op_t *op = lc_calloc(1, sizeof *op);
+    if (!op)
+        return LC_ENOMEM;
+    op->s = s;
+    op->m = m;
+    op->request_id = m->request_id;
+    sess_ref(s);
+    int rc;
+    if (m->kind == NET_CM_CALL_REDUCER) {
+        mod_caller_t c = {.timestamp_us = lc_now_wall_us()};
+        memcpy(c.identity, s->caller.claims.identity.le, 32);
+        memcpy(c.connection_id, s->connection_id, 16);
+        rc = db_call(s->e->db, m->name, m->args, m->args_len, &c, reducer_done, op);
+    } else {
+        op->f = f;
+        atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+        rc = db_exec(s->e->db, exec_op, op);
+    }
+    if (rc)
+        op_free(op);
+    return rc;
+}
+
+/* Handle one incoming message (s->mu held, state OPEN). */
+static void handle_locked(session_t *s, net_ws_msg_t *msg)
+{
+    if (s->failed) {
+        net_ws_msg_free(msg);
+        return;
+    }
+    if (!msg->binary) {
+        net_ws_msg_free(msg);
+        fail_locked(s, NET_WS_INTERNAL_ERROR, "v2 websocket does not support text messages");
+        return;
+    }
+    frame_t *f = lc_malloc(sizeof *f);
+    if (!f) {
+        net_ws_msg_free(msg);
+        fail_locked(s, NET_WS_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    atomic_init(&f->refs, 1); /* ours, while submitting */
+    lc_arena_init(&f->arena, 1024);
+    f->msg = msg;
+    net_client_msg_t *msgs;
+    uint32_t n = 1;
+    lc_err_t err;
+    int rc;
+    if (s->v3) {
+        rc = net_v3_decode_client_frame(&f->arena, msg->data, msg->len, &msgs, &n, &err);
+    } else {
+        msgs = lc_arena_alloc(&f->arena, sizeof *msgs);
+        rc = msgs ? net_v2_decode_client_frame(&f->arena, msg->data, msg->len, msgs, &err)
+                  : lc_err_set(&err, LC_ENOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; rc == LC_OK && i < n; i++)
+        if ((rc = submit(s, f, &msgs[i])))
+            lc_err_set(&err, rc, rc == LC_EBUSY ? "module exited" : "out of memory");
+    if (rc)
+        fail_locked(s, rc == LC_EBUSY ? NET_WS_GOING_AWAY : NET_WS_INTERNAL_ERROR, err.msg);
+    frame_unref(f);
+}
+
+static void on_message(net_ws_t *ws, net_ws_msg_t *msg, void *user)
+{
+    session_t *s = user;
+    pthread_mutex_lock(&s->mu);
+    s->ws = ws;
+    if (s->state == SS_OPEN) {
+        handle_locked(s, msg);
+    } else if (s->state < SS_OPEN && !s->failed &&
+               lc_grow(&s->inq, &s->capinq, s->ninq, sizeof *s->inq, 8) == LC_OK) {
+        s->inq[s->ninq++] = msg; /* invariant 1 */
+    } else {
+        if (s->state < SS_OPEN)
+            fail_locked(s, NET_WS_INTERNAL_ERROR, "out of memory");
+        net_ws_msg_free(msg);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void sd_unlist(session_t *s)
+{
+    sess_db_t *sd = s->sd;
+    pthread_mutex_lock(&sd->mu);
+    if (s->listed) {
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            sd->head = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        s->prev = s->next = NULL;
+        s->listed = false;
+    }
+    pthread_mutex_unlock(&sd->mu);
+}
+
+static void on_close(net_ws_t *ws, int code, const char *reason, void *user)
+{
+    session_t *s = user;
+    sd_unlist(s); /* invariant 3: before the net's reference goes */
+    pthread_mutex_lock(&s->mu);
+    s->ws = ws;
+    bool owe = false;
+    switch (s->state) {
+    case SS_ACCEPTED:
+        s->state = SS_CLOSED; /* do_connect will not connect */
+        break;
+    case SS_CONNECTING:
+        s->state = SS_CLOSING; /* do_connect disconnects when db_connect returns */
+        break;
+    case SS_OPEN:
+        s->state = SS_CLOSING;
+        owe = s->connected;
+        break;
+    default:
+        break;
+    }
+    inq_free_all(s);
+    held_free_all(s);
+    pthread_mutex_unlock(&s->mu);
+    lc_log_debug("session %s: closed (%d %s)", s->e->identity_hex, code, reason);
+    if (owe) {
+        sess_ref(s);
+        worker_post(s, JOB_DISCONNECT);
+    }
+    sess_unref(s); /* the net's */
+}
+
+static void send_initial_connection(session_t *s)
+{
+    lc_buf_t b;
+    lc_err_t err;
+    lc_buf_init(&b);
+    const char *token = s->caller.token ? s->caller.token : "";
+    if (net_v2_encode_initial_connection(&b, true, s->caller.claims.identity.le, s->connection_id,
+                                         token, &err))
+        encode_failed(s, &err);
+    else
+        deliver(s, &b, false, 0);
+    lc_buf_free(&b);
+}
+
+/* The connect lifecycle on a worker: client_connected, then
+ * InitialConnection, then the input that waited (invariant 1). */
+static void do_connect(session_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool go = s->state == SS_ACCEPTED;
+    if (go)
+        s->state = SS_CONNECTING;
+    pthread_mutex_unlock(&s->mu);
+    if (!go)
+        return;
+    mod_outcome_t out;
+    memset(&out, 0, sizeof out);
+    const uint8_t *id = s->caller.claims.identity.le;
+    int rc = db_connect(s->e->db, id, s->connection_id, s->caller.claims.payload, &out);
+    if (rc || out.status != MOD_OK) {
+        /* Refused: the reference drops the socket without a Close (§1.2);
+         * net only closes with one, so the client sees a Close and no
+         * first message. */
+        char reason[128];
+        snprintf(reason, sizeof reason, "%.120s", rc ? "module exited" : out.message);
+        utf8_trim(reason);
+        lc_log_debug("session %s: connect refused: %s", s->e->identity_hex, reason);
+        pthread_mutex_lock(&s->mu);
+        s->state = SS_CLOSED;
+        int code = rc                             ? NET_WS_GOING_AWAY
+                   : out.status == MOD_USER_ERROR ? NET_WS_POLICY
+                                                  : NET_WS_INTERNAL_ERROR;
+        fail_locked(s, code, reason);
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
+    send_initial_connection(s);
+    pthread_mutex_lock(&s->mu);
+    s->connected = true;
+    bool open = s->state == SS_CONNECTING;
+    if (open) {
+        s->state = SS_OPEN;
+        for (uint32_t i = 0; i < s->ninq; i++) handle_locked(s, s->inq[i]);
+        s->ninq = 0;
+    } else {
+        s->state = SS_CLOSED; /* the socket closed meanwhile (invariant 6) */
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!open)
+        db_disconnect(s->e->db, id, s->connection_id);
+}
+
+static void do_disconnect(session_t *s)
+{
+    db_disconnect(s->e->db, s->caller.claims.identity.le, s->connection_id);
+    pthread_mutex_lock(&s->mu);
+    s->state = SS_CLOSED;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void run_job(session_t *s, job_kind_t k)
+{
+    switch (k) {
+    case JOB_CONNECT:
+        do_connect(s);
+        sess_unref(s);
+        break;
+    case JOB_DISCONNECT:
+        do_disconnect(s);
+        sess_unref(s);
+        break;
+    case JOB_FREE:
+        session_free(s);
+        break;
+    case JOB_NONE:
+        (void)NEVER(true);
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- start */
+
+/* Query parameters of the upgrade (§1.1).  0, or the HTTP status with the
+ * message in why. */
+/* A query parameter: LC_OK with *v, LC_ENOTFOUND, or LC_EINVAL (bad
+ * escapes) with *v = "". */
+static int param(net_http_req_t *req, const char *name, const char **v)
+{
+    int rc = net_http_query_param(req, name, v);
+    if (rc)
+        *v = "";
+    return rc;
+}
+
+static int parse_params(session_t *s, net_http_req_t *req, char *why, size_t cap)
+{
+    const char *v;
+    int rc = param(req, "compression", &v);
+    s->compression = NET_COMPRESSION_BROTLI;
+    if (rc == LC_OK) {
+        if (strcmp(v, "None") == 0)
+            s->compression = NET_COMPRESSION_NONE;
+        else if (strcmp(v, "Gzip") == 0)
+            s->compression = NET_COMPRESSION_GZIP;
+        else if (strcmp(v, "Brotli") != 0)
+            rc = LC_EINVAL;
+    }
+    if (rc == LC_EINVAL) {
+        snprintf(why, cap,
+                 "Failed to deserialize query string: compression: unknown variant `%s`, "
+                 "expected one of `None`, `Brotli`, `Gzip`",
+                 v);
+        return 400;
+    }
+    s->confirmed = true; /* the v2/v3 default */
+    if ((rc = param(req, "confirmed", &v)) == LC_OK) {
+        if (strcmp(v, "false") == 0)
+            s->confirmed = false;
+        else if (strcmp(v, "true") != 0)
+            rc = LC_EINVAL;
+    }
+    if (rc == LC_EINVAL) {
+        snprintf(why, cap,
+                 "Failed to deserialize query string: confirmed: provided string was not "
+                 "`true` or `false`");
+        return 400;
+    }
+    auth_connection_id_t cid;
+    if ((rc = param(req, "connection_id", &v)) == LC_OK) {
+        if (strlen(v) != AUTH_CONNECTION_ID_HEX_LEN ||
+            auth_connection_id_from_hex(v, strlen(v), &cid)) {
+            snprintf(why, cap, "Failed to deserialize query string: connection_id: invalid hex");
+            return 400;
+        }
+        if (auth_connection_id_is_zero(&cid)) {
+            snprintf(why, cap, "Invalid connection ID: the all-zeros ConnectionId is reserved.");
+            return 400;
+        }
+    } else if (rc == LC_EINVAL) {
+        snprintf(why, cap, "Failed to deserialize query string: connection_id: invalid hex");
+        return 400;
+    } else if (auth_connection_id_generate(&cid)) {
+        snprintf(why, cap, "cannot generate a connection id");
+        return 500;
+    }
+    memcpy(s->connection_id, cid.le, 16);
+    return 0;
+}
+
+/* Check the request and choose the protocol: 0, or the HTTP status. */
+static int check_request(session_t *s, net_http_req_t *req, const char **proto, char *why,
+                         size_t cap)
+{
+    const char *w;
+    int status = net_ws_handshake_check(req, &w);
+    if (status) {
+        snprintf(why, cap, "%s", w);
+        return status;
+    }
+    if ((status = parse_params(s, req, why, cap)))
+        return status;
+    *proto = net_ws_select_protocol(req, PROTOCOLS, LC_ARRAY_LEN(PROTOCOLS));
+    if (!*proto) {
+        snprintf(why, cap, "no valid protocol selected");
+        return 400;
+    }
+    s->v3 = *proto == PROTOCOLS[0];
+    return 0;
+}
+
+static session_t *session_new(api_t *api, db_entry_t *e, api_caller_t *caller)
+{
+    session_t *s = lc_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    if (live_inc(api)) {
+        lc_free(s);
+        return NULL;
+    }
+    s->api = api;
+    s->e = e;
+    s->caller = *caller;
+    memset(caller, 0, sizeof *caller);
+    s->owner = memcmp(s->caller.claims.identity.le, e->owner, 32) == 0;
+    atomic_init(&s->refs, 1); /* the net's, from accept to on_close */
+    pthread_mutex_init(&s->mu, NULL);
+    s->state = SS_ACCEPTED;
+    return s;
+}
+
+/* Put s in its database's list (before accept: invariant 3 holds from
+ * the first callback on).  False if the database is going away. */
+static bool sd_list(session_t *s)
+{
+    sess_db_t *sd = s->sd;
+    pthread_mutex_lock(&sd->mu);
+    bool ok = !sd->gone;
+    if (ok) {
+        s->next = sd->head;
+        if (sd->head)
+            sd->head->prev = s;
+        sd->head = s;
+        s->listed = true;
+    }
+    pthread_mutex_unlock(&sd->mu);
+    return ok;
+}
+
+void api_session_start(api_t *api, net_http_req_t *req, db_entry_t *e, api_caller_t *caller)
+{
+    session_t *s = session_new(api, e, caller);
+    if (!s) {
+        api_text(req, 500, "out of memory");
+        api_caller_free(caller);
+        db_entry_release(e);
+        return;
+    }
+    char why[256];
+    const char *proto = NULL;
+    int status = check_request(s, req, &proto, why, sizeof why);
+    if (!status && !(s->sd = sd_get(api, e, true))) {
+        snprintf(why, sizeof why, "out of memory");
+        status = 500;
+    }
+    if (!status && !sd_list(s)) {
+        snprintf(why, sizeof why, "No such database.");
+        status = 404;
+    }
+    if (status) {
+        api_text(req, status, "%s", why);
+        sess_unref(s); /* freed on a worker */
+        return;
+    }
+    /* Callbacks may start as soon as accept returns (on another thread if
+     * we are not on the loop): the connect job's reference is taken first,
+     * and s->ws is set under s->mu by whoever comes first. */
+    sess_ref(s);
+    static const net_ws_callbacks_t cb = {on_message, on_close};
+    net_ws_t *ws;
+    int rc = net_ws_accept(req, proto, &cb, s, &ws);
+    if (rc) {
+        if (rc != LC_EIO) /* not answered: refuse it */
+            api_text(req, rc == LC_ENOMEM ? 500 : 400, "%s",
+                     rc == LC_ENOMEM ? "out of memory" : "invalid WebSocket handshake");
+        sd_unlist(s);
+        sess_unref(s);
+        sess_unref(s);
+        return;
+    }
+    atomic_fetch_add(&api->stats.sessions_total, 1);
+    pthread_mutex_lock(&s->mu);
+    s->ws = ws;
+    if (s->failed) /* api_sessions_free came first */
+        net_ws_close(ws, NET_WS_GOING_AWAY, "module exited");
+    pthread_mutex_unlock(&s->mu);
+    worker_post(s, JOB_CONNECT);
+}
+
+/* ---------------------------------------------------------------- registry hooks */
+
+/* The listed sessions with subscriptions, but the caller's, with a
+ * reference each (step 1).  Executor thread. */
+static session_t **subscribers(sess_db_t *sd, const mod_caller_t *caller, uint32_t *n)
+{
+    *n = 0;
+    pthread_mutex_lock(&sd->mu);
+    uint32_t count = 0;
+    for (session_t *s = sd->head; s; s = s->next) count += s->nsets > 0;
+    session_t **v = count ? lc_malloc(count * sizeof *v) : NULL;
+    for (session_t *s = sd->head; v && s; s = s->next) {
+        if (s->nsets == 0)
+            continue;
+        if (caller && memcmp(s->connection_id, caller->connection_id, 16) == 0 &&
+            memcmp(s->caller.claims.identity.le, caller->identity, 32) == 0)
+            continue; /* it gets its rows in ReducerResult */
+        sess_ref(s);
+        v[(*n)++] = s;
+    }
+    pthread_mutex_unlock(&sd->mu);
+    if (count && !v)
+        lc_log_error("sessions: out of memory: a transaction's updates were not sent");
+    return v;
+}
+
+void api_sessions_on_commit(api_t *api, db_entry_t *e, const store_changeset_t *cs,
+                            const mod_caller_t *caller)
+{
+    sess_db_t *sd = sd_get(api, e, false);
+    if (!sd)
+        return;
+    uint32_t n;
+    session_t **v = subscribers(sd, caller, &n);
+    if (n == 0) {
+        lc_free(v);
+        sd_unref(sd);
+        return;
+    }
+    tx_rows_t tr;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    int rc = tx_rows_init(&tr, cs);
+    for (uint32_t i = 0; i < n; i++) {
+        session_t *s = v[i];
+        net_query_set_update_t *sets;
+        uint32_t nsets = 0;
+        lc_err_t err;
+        if (rc == LC_OK)
+            rc = session_updates(s, &tr, &sets, &nsets);
+        if (rc) {
+            lc_err_set(&err, rc, "out of memory");
+            encode_failed(s, &err);
+        } else if (nsets > 0) {
+            if (net_v2_encode_transaction_update(&b, true, sets, nsets, &err))
+                encode_failed(s, &err);
+            else
+                deliver(s, &b, true, cs->tx_offset);
+        }
+        sess_unref(s);
+    }
+    lc_buf_free(&b);
+    lc_arena_free(&tr.arena);
+    lc_free(v);
+    sd_unref(sd);
+}
+
+void api_sessions_on_durable(api_t *api, db_entry_t *e, uint64_t offset)
+{
+    sess_db_t *sd = sd_get(api, e, false);
+    if (!sd)
+        return;
+    pthread_mutex_lock(&sd->mu);
+    for (session_t *s = sd->head; s; s = s->next) {
+        pthread_mutex_lock(&s->mu);
+        while (s->held_head && s->held_head->offset <= offset) {
+            held_t *h = s->held_head;
+            if (!(s->held_head = h->next))
+                s->held_tail = NULL;
+            if (!s->failed && s->state < SS_CLOSING)
+                net_ws_send(s->ws, true, h->data, h->len);
+            lc_free(h);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&sd->mu);
+    sd_unref(sd);
+}
+
+void api_sessions_free(api_t *api, db_entry_t *e)
+{
+    pthread_mutex_lock(&api->mu);
+    sess_db_t *sd = e->user;
+    e->user = NULL;
+    pthread_mutex_unlock(&api->mu);
+    if (!sd)
+        return;
+    pthread_mutex_lock(&sd->mu);
+    sd->gone = true;
+    for (session_t *s = sd->head; s; s = s->next) fail(s, NET_WS_GOING_AWAY, "module exited");
+    pthread_mutex_unlock(&sd->mu);
+    sd_unref(sd); /* e->user's */
+}

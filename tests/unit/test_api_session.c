@@ -1,0 +1,942 @@
+/*
+ * Tests of the WebSocket sessions (src/api/session.c).  The query subset
+ * and the compression helpers on their own; then real sessions over
+ * sockets: a net server whose one route hands upgrades of
+ * /v1/database/<name>/subscribe to api_session_start (the caller is named
+ * by an X-Who header instead of a token), a registry hosting the chat
+ * example (in memory, or durable for confirmed reads), and the raw
+ * clients of net_client.h.  Each scenario runs between fx_start and
+ * fx_stop, so a failed check still shuts everything down.
+ */
+#include <brotli/decode.h>
+#include <stdarg.h>
+#include <zlib.h>
+
+#include "api/session_int.h"
+#include "test.h"
+#include "unit/module_fixture.h"
+#include "unit/net_client.h"
+
+/* ---------------------------------------------------------------- api.c stand-ins
+ *
+ * session.c answers refused upgrades with api_text and frees the caller
+ * with api_caller_free, both from api.c.  Until api.c is linked these weak
+ * copies serve; once it is, its definitions win. */
+
+__attribute__((weak)) int api_text(net_http_req_t *req, int status, const char *fmt, ...)
+{
+    char body[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    return net_http_respond(req, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+__attribute__((weak)) void api_caller_free(api_caller_t *c)
+{
+    auth_claims_free(&c->claims);
+    lc_free(c->token);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+TEST(session_query_subset)
+{
+    char t[64];
+    CHECK_EQ_INT(api__parse_query("SELECT * FROM person", t, sizeof t), API__QUERY_TABLE);
+    CHECK_EQ_STR(t, "person");
+    CHECK_EQ_INT(api__parse_query("  select\t*\nfrom \"Per son\" ; ", t, sizeof t),
+                 API__QUERY_TABLE);
+    CHECK_EQ_STR(t, "Per son");
+    CHECK_EQ_INT(api__parse_query("SELECT*FROM x_1;", t, sizeof t), API__QUERY_TABLE);
+    CHECK_EQ_STR(t, "x_1");
+    CHECK_EQ_INT(api__parse_query("SELECT \"a\"\"b\" . * FROM \"a\"\"b\"", t, sizeof t),
+                 LC_EUNSUPPORTED);
+    CHECK_EQ_INT(api__parse_query("SELECT person.* FROM person", t, sizeof t), API__QUERY_TABLE);
+    CHECK_EQ_STR(t, "person");
+    CHECK_EQ_INT(api__parse_query("SELECT \"a\"\"b\".* FROM \"a\"\"b\"", t, sizeof t),
+                 API__QUERY_TABLE);
+    CHECK_EQ_STR(t, "a\"b");
+    CHECK_EQ_INT(api__parse_query("Select * From *", t, sizeof t), API__QUERY_ALL);
+    CHECK_EQ_INT(api__parse_query("SELECT * FROM *;", t, sizeof t), API__QUERY_ALL);
+    static const char *const bad[] = {
+        "",
+        "   ",
+        "SELECT name FROM person",
+        "SELECT * FROM person WHERE id = 1",
+        "SELECT * FROM person; SELECT * FROM x",
+        "SELECT * FROMperson",
+        "SELECTED * FROM person",
+        "SELECT * FROM \"\"",
+        "SELECT * FROM \"open",
+        "SELECT * FROM 1abc",
+        "SELECT * FROM a JOIN b",
+        "SELECT other.* FROM person",
+        "SELECT person.* FROM *",
+        "DELETE FROM person",
+    };
+    for (size_t i = 0; i < LC_ARRAY_LEN(bad); i++)
+        CHECK_MSG(api__parse_query(bad[i], t, sizeof t) == LC_EUNSUPPORTED, "accepted: %s", bad[i]);
+    CHECK_EQ_INT(api__parse_query("SELECT * FROM abcdefgh", t, 8), LC_EUNSUPPORTED);
+}
+
+/* Inflate a gzip stream (windowBits 15 + 16 accepts only gzip). */
+static long gunzip(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 15 + 16) != Z_OK)
+        return -1;
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    int rc = inflate(&z, Z_FINISH);
+    long got = rc == Z_STREAM_END ? (long)(cap - z.avail_out) : -1;
+    inflateEnd(&z);
+    return got;
+}
+
+static long unbrotli(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+    size_t len = cap;
+    return BrotliDecoderDecompress(n, p, &len, out) == BROTLI_DECODER_RESULT_SUCCESS ? (long)len
+                                                                                     : -1;
+}
+
+TEST(session_compression)
+{
+    CHECK_EQ_INT(api__compression_for(NET_COMPRESSION_GZIP, 1024), NET_COMPRESSION_NONE);
+    CHECK_EQ_INT(api__compression_for(NET_COMPRESSION_GZIP, 1025), NET_COMPRESSION_GZIP);
+    CHECK_EQ_INT(api__compression_for(NET_COMPRESSION_BROTLI, 5000), NET_COMPRESSION_BROTLI);
+    CHECK_EQ_INT(api__compression_for(NET_COMPRESSION_NONE, 5000), NET_COMPRESSION_NONE);
+    static uint8_t body[4000], back[5000];
+    for (size_t i = 0; i < sizeof body; i++) body[i] = (uint8_t)(i % 17 == 0 ? i : 'a');
+    lc_buf_t b;
+    lc_buf_init(&b);
+    CHECK_OK(lc_buf_append(&b, "xy", 2)); /* appended after what is there */
+    CHECK_OK(api__compress(NET_COMPRESSION_GZIP, body, sizeof body, &b));
+    CHECK_EQ_INT(b.data[2], NET_COMPRESSION_GZIP);
+    CHECK(b.data[3] == 0x1f && b.data[4] == 0x8b); /* the gzip magic: RFC 1952, not zlib */
+    CHECK(b.len < sizeof body / 2);
+    CHECK_EQ_INT(gunzip(b.data + 3, b.len - 3, back, sizeof back), (long)sizeof body);
+    CHECK_EQ_MEM(back, body, sizeof body);
+    lc_buf_reset(&b);
+    CHECK_OK(api__compress(NET_COMPRESSION_BROTLI, body, sizeof body, &b));
+    CHECK_EQ_INT(b.data[0], NET_COMPRESSION_BROTLI);
+    CHECK_EQ_INT(unbrotli(b.data + 1, b.len - 1, back, sizeof back), (long)sizeof body);
+    CHECK_EQ_MEM(back, body, sizeof body);
+    lc_buf_reset(&b);
+    CHECK_OK(api__compress(NET_COMPRESSION_NONE, body, 10, &b));
+    CHECK_EQ_INT(b.len, 11);
+    CHECK_EQ_MEM(b.data + 1, body, 10);
+    lc_buf_free(&b);
+}
+
+/* ---------------------------------------------------------------- the fixture */
+
+static struct {
+    api_t api;
+    wasm_engine_t *engine;
+    db_registry_t *reg;
+    net_server_t *net;
+    db_entry_t *db; /* our reference to the database "chat" */
+    int port;
+} F;
+
+static void hook_commit(void *arg, db_entry_t *e, const store_changeset_t *cs,
+                        const mod_caller_t *caller)
+{
+    api_sessions_on_commit(arg, e, cs, caller);
+}
+
+static void hook_durable(void *arg, db_entry_t *e, uint64_t offset)
+{
+    api_sessions_on_durable(arg, e, offset);
+}
+
+static void hook_free(void *arg, db_entry_t *e)
+{
+    api_sessions_free(arg, e);
+}
+
+static void identity_of(const char *who, uint8_t out[32])
+{
+    auth_identity_t id;
+    auth_identity_from_claims(AUTH_LOCAL_ISSUER, who, &id);
+    memcpy(out, id.le, 32);
+}
+
+/* The one route: upgrades of /v1/database/<name>/subscribe. */
+static void route(net_http_req_t *req, void *user)
+{
+    const char *path = net_http_path(req);
+    char name[64];
+    const char *end = strstr(path, "/subscribe");
+    size_t n = end ? (size_t)(end - path) - strlen("/v1/database/") : 0;
+    if (strncmp(path, "/v1/database/", 13) != 0 || !end || n == 0 || n >= sizeof name) {
+        api_text(req, 404, "no route");
+        return;
+    }
+    memcpy(name, path + 13, n);
+    name[n] = '\0';
+    db_entry_t *e;
+    lc_err_t err;
+    if (db_registry_find(F.reg, name, &e, &err)) {
+        api_text(req, 404, "%s", err.msg);
+        return;
+    }
+    const char *who = net_http_header(req, "x-who");
+    who = who ? who : "anon";
+    api_caller_t c;
+    memset(&c, 0, sizeof c);
+    auth_identity_from_claims(AUTH_LOCAL_ISSUER, who, &c.claims.identity);
+    c.claims.issuer = lc_strdup(AUTH_LOCAL_ISSUER);
+    c.claims.subject = lc_strdup(who);
+    c.claims.payload = lc_strdup("{\"sub\":\"x\"}");
+    c.claims.payload_len = strlen(c.claims.payload);
+    lc_buf_t tok;
+    lc_buf_init(&tok);
+    lc_buf_printf(&tok, "token-%s", who);
+    lc_buf_terminate(&tok);
+    c.token = (char *)lc_buf_take(&tok, &n);
+    api_session_start(&F.api, req, e, &c);
+}
+
+static int fx_start(const char *module, bool durable)
+{
+    memset(&F, 0, sizeof F);
+    size_t n;
+    wasm_engine_config_t wc = {.cache_dir = fixture_cache_dir(), .opt_level = -1};
+    wc.host_fns = mod_abi_host_fns(&n);
+    wc.nhost_fns = n;
+    lc_err_t err;
+    int rc = wasm_engine_new(&wc, &F.engine, &err);
+    db_registry_config_t rcfg = {.data_dir = durable ? test_tmpdir() : NULL,
+                                 .engine = F.engine,
+                                 .fsync = DUR_FSYNC_EVERY_BATCH,
+                                 .on_commit = hook_commit,
+                                 .on_durable = hook_durable,
+                                 .on_entry_free = hook_free,
+                                 .hook_arg = &F.api};
+    rcfg.limits.memory_bytes = 64u << 20;
+    F.api.reg = NULL;
+    pthread_mutex_init(&F.api.mu, NULL);
+    if (rc == LC_OK)
+        rc = db_registry_open(&rcfg, &F.reg, &err);
+    F.api.reg = F.reg;
+    uint8_t owner[32];
+    identity_of("owner", owner);
+    if (rc == LC_OK)
+        rc = db_registry_create(F.reg, "chat", owner, &F.db, &err);
+    size_t len = 0;
+    uint8_t *wasm = NULL;
+    if (rc == LC_OK) {
+        wasm = strcmp(module, "refuse-connect") == 0 ? fixture_hostile(module, &len)
+                                                     : fixture_example(module, &len);
+        rc = wasm ? LC_OK : lc_err_set(&err, LC_ENOTFOUND, "no module %s", module);
+    }
+    if (rc == LC_OK) {
+        db_publish_opts_t o = {0};
+        memcpy(o.owner, owner, 32);
+        db_publish_result_t res;
+        memset(&res, 0, sizeof res);
+        rc = db_publish(F.db->db, wasm, len, &o, &res, &err);
+        lc_buf_free(&res.plan);
+    }
+    lc_free(wasm);
+    net_config_t nc;
+    net_config_default(&nc);
+    nc.port = 0;
+    nc.loops = 1;
+    nc.on_request = route;
+    if (rc == LC_OK && (rc = net_server_start(&nc, &F.net, &err)) == LC_OK)
+        F.port = net_server_port(F.net);
+    if (rc)
+        fprintf(stderr, "  fixture: %s\n", err.msg);
+    return rc;
+}
+
+static void fx_stop(void)
+{
+    if (F.net)
+        net_server_stop(F.net); /* every session closes: on_close, disconnect */
+    api_sessions_drain(&F.api);
+    db_entry_release(F.db);
+    if (F.reg)
+        db_registry_close(F.reg);
+    pthread_mutex_destroy(&F.api.mu);
+    if (F.engine)
+        wasm_engine_free(F.engine);
+    memset(&F, 0, sizeof F);
+}
+
+/* ---------------------------------------------------------------- clients */
+
+/* Open a WebSocket to db as who; NULL unless the server answered 101.
+ * r receives the response head (its body if refused). */
+static tc_t *ws_open(const char *db, const char *who, const char *query, const char *protocols,
+                     tc_resp_t *r)
+{
+    tc_t *c = tc_connect(F.port);
+    if (!c)
+        return NULL;
+    char req[1024];
+    snprintf(req, sizeof req,
+             "GET /v1/database/%s/subscribe%s%s HTTP/1.1\r\nHost: localhost\r\n"
+             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " TC_WS_KEY "\r\n"
+             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\nX-Who: %s\r\n\r\n",
+             db, query ? "?" : "", query ? query : "", protocols, who);
+    if (!tc_send_str(c, req) || !tc_read_response(c, r) || r->status != 101) {
+        tc_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+#define V2 "v2.bsatn.spacetimedb"
+#define V3 "v3.bsatn.spacetimedb"
+
+/* One server message, decompressed: the body after the tag in out
+ * (malloc'd); *tag the compression tag.  False on a non-binary frame. */
+static bool ws_msg(tc_t *c, uint8_t **out, size_t *len, int *tag)
+{
+    tc_frame_t f;
+    *out = NULL;
+    if (!tc_ws_read(c, &f) || f.opcode != 2 || f.len < 2) {
+        free(f.data);
+        return false;
+    }
+    *tag = f.data[0];
+    size_t cap = 1 << 20;
+    *out = malloc(cap);
+    long n = -1;
+    if (*tag == NET_COMPRESSION_NONE) {
+        n = (long)f.len - 1;
+        memcpy(*out, f.data + 1, (size_t)n);
+    } else if (*tag == NET_COMPRESSION_GZIP) {
+        n = gunzip(f.data + 1, f.len - 1, *out, cap);
+    } else if (*tag == NET_COMPRESSION_BROTLI) {
+        n = unbrotli(f.data + 1, f.len - 1, *out, cap);
+    }
+    free(f.data);
+    *len = n < 0 ? 0 : (size_t)n;
+    return n > 0;
+}
+
+/* A reader over a server message. */
+typedef struct cur {
+    const uint8_t *p;
+    size_t n;
+    bool bad;
+} cur_t;
+
+static const uint8_t *take(cur_t *c, size_t n)
+{
+    if (c->bad || c->n < n) {
+        c->bad = true;
+        return NULL;
+    }
+    const uint8_t *p = c->p;
+    c->p += n;
+    c->n -= n;
+    return p;
+}
+
+static uint32_t rd8(cur_t *c)
+{
+    const uint8_t *p = take(c, 1);
+    return p ? p[0] : 0;
+}
+
+static uint32_t rd32(cur_t *c)
+{
+    const uint8_t *p = take(c, 4);
+    return p ? lc_load_u32le(p) : 0;
+}
+
+static void rdstr(cur_t *c, char *out, size_t cap)
+{
+    uint32_t n = rd32(c);
+    const uint8_t *p = take(c, n);
+    size_t k = p ? (n < cap ? n : cap - 1) : 0;
+    if (p)
+        memcpy(out, p, k);
+    out[k] = '\0';
+}
+
+/* A BsatnRowList: its row count; the first row's bytes in *first. */
+static uint32_t rdrows(cur_t *c, const uint8_t **first)
+{
+    uint32_t rows;
+    if (rd8(c) == 0) {
+        const uint8_t *p = take(c, 2);
+        uint32_t size = p ? lc_load_u16le(p) : 1;
+        uint32_t len = rd32(c);
+        rows = len / size;
+        const uint8_t *d = take(c, len);
+        if (first)
+            *first = d;
+        return rows;
+    }
+    rows = rd32(c);
+    take(c, 8 * (size_t)rows);
+    uint32_t len = rd32(c);
+    const uint8_t *d = take(c, len);
+    if (first)
+        *first = d;
+    return rows;
+}
+
+/* A summary of a QueryRows or a TransactionUpdate: "name:rows ..." or
+ * "qs:name+ins-del ...". */
+static void query_rows(cur_t *c, char *out, size_t cap)
+{
+    uint32_t n = rd32(c);
+    size_t at = 0;
+    out[0] = '\0';
+    for (uint32_t i = 0; i < n && !c->bad; i++) {
+        char name[64];
+        rdstr(c, name, sizeof name);
+        uint32_t rows = rdrows(c, NULL);
+        at += (size_t)snprintf(out + at, cap - at, "%s%s:%u", i ? " " : "", name, rows);
+    }
+}
+
+static void query_sets(cur_t *c, char *out, size_t cap)
+{
+    uint32_t n = rd32(c);
+    size_t at = 0;
+    out[0] = '\0';
+    for (uint32_t i = 0; i < n && !c->bad; i++) {
+        uint32_t qs = rd32(c), nt = rd32(c);
+        for (uint32_t j = 0; j < nt && !c->bad; j++) {
+            char name[64];
+            rdstr(c, name, sizeof name);
+            uint32_t nrows = rd32(c);
+            for (uint32_t k = 0; k < nrows && !c->bad; k++) {
+                bool event = rd8(c) == 1;
+                uint32_t ins = rdrows(c, NULL), del = event ? 0 : rdrows(c, NULL);
+                at += (size_t)snprintf(out + at, cap - at, "%s%u:%s+%u-%u%s", at ? " " : "", qs,
+                                       name, ins, del, event ? "e" : "");
+            }
+        }
+    }
+}
+
+/* Read the next message and describe it in one line:
+ *   init                            InitialConnection
+ *   applied R Q <tables>            SubscribeApplied
+ *   unsub R Q none | <tables>       UnsubscribeApplied
+ *   suberr R|- Q <message>          SubscriptionError
+ *   tx <sets>                       TransactionUpdate
+ *   oneoff R ok <tables> | err <m>  OneOffQueryResult
+ *   reducer R ok <sets> | err <m> | internal <m>
+ *   procedure R internal <m>        ProcedureResult */
+static bool next(tc_t *c, char *out, size_t cap)
+{
+    uint8_t *m;
+    size_t len;
+    int tag;
+    if (!ws_msg(c, &m, &len, &tag)) {
+        free(m);
+        snprintf(out, cap, "(no message)");
+        return false;
+    }
+    cur_t r = {m, len, false};
+    char a[1024], s[512];
+    uint32_t kind = rd8(&r), rid = 0, qs = 0;
+    switch (kind) {
+    case NET_SM_INITIAL_CONNECTION:
+        take(&r, 48);
+        rdstr(&r, s, sizeof s);
+        snprintf(out, cap, "init");
+        break;
+    case NET_SM_SUBSCRIBE_APPLIED:
+        rid = rd32(&r);
+        qs = rd32(&r);
+        query_rows(&r, a, sizeof a);
+        snprintf(out, cap, "applied %u %u %s", rid, qs, a);
+        break;
+    case NET_SM_UNSUBSCRIBE_APPLIED:
+        rid = rd32(&r);
+        qs = rd32(&r);
+        if (rd8(&r) == 0)
+            query_rows(&r, a, sizeof a);
+        else
+            snprintf(a, sizeof a, "none");
+        snprintf(out, cap, "unsub %u %u %s", rid, qs, a);
+        break;
+    case NET_SM_SUBSCRIPTION_ERROR: {
+        bool some = rd8(&r) == 0;
+        rid = some ? rd32(&r) : 0;
+        qs = rd32(&r);
+        rdstr(&r, s, sizeof s);
+        if (some)
+            snprintf(out, cap, "suberr %u %u %s", rid, qs, s);
+        else
+            snprintf(out, cap, "suberr - %u %s", qs, s);
+        break;
+    }
+    case NET_SM_TRANSACTION_UPDATE:
+        query_sets(&r, a, sizeof a);
+        snprintf(out, cap, "tx %s", a);
+        break;
+    case NET_SM_ONE_OFF_QUERY_RESULT:
+        rid = rd32(&r);
+        if (rd8(&r) == 0) {
+            query_rows(&r, a, sizeof a);
+            snprintf(out, cap, "oneoff %u ok %s", rid, a);
+        } else {
+            rdstr(&r, s, sizeof s);
+            snprintf(out, cap, "oneoff %u err %s", rid, s);
+        }
+        break;
+    case NET_SM_REDUCER_RESULT: {
+        rid = rd32(&r);
+        take(&r, 8);
+        uint32_t o = rd8(&r);
+        if (o == 0) {
+            take(&r, rd32(&r)); /* ret_value */
+            query_sets(&r, a, sizeof a);
+            snprintf(out, cap, "reducer %u ok %s", rid, a);
+        } else if (o == 2) {
+            uint32_t n = rd32(&r);
+            cur_t e = {take(&r, n), n, false};
+            e.bad = e.p == NULL;
+            rdstr(&e, s, sizeof s); /* Err: a BSATN String inside the bytes */
+            r.bad = r.bad || e.bad || e.n != 0;
+            snprintf(out, cap, "reducer %u err %s", rid, s);
+        } else {
+            rdstr(&r, s, sizeof s);
+            snprintf(out, cap, "reducer %u internal %s", rid, s);
+        }
+        break;
+    }
+    case NET_SM_PROCEDURE_RESULT:
+        rd8(&r);
+        rdstr(&r, s, sizeof s);
+        take(&r, 16);
+        rid = rd32(&r);
+        snprintf(out, cap, "procedure %u internal %s", rid, s);
+        break;
+    default:
+        snprintf(out, cap, "kind %u", kind);
+    }
+    if (r.bad || r.n != 0)
+        snprintf(out, cap, "(malformed message of kind %u)", kind);
+    free(m);
+    return true;
+}
+
+#define EXPECT(c, want)                                                                            \
+    do {                                                                                           \
+        char got_[2048];                                                                           \
+        next((c), got_, sizeof got_);                                                              \
+        CHECK_EQ_STR(got_, (want));                                                                \
+    } while (0)
+
+/* Client messages, appended to b (v3 frames are several in one). */
+static void cm_subscribe(lc_buf_t *b, uint32_t rid, uint32_t qs, const char *const *q, uint32_t n)
+{
+    lc_buf_putc(b, NET_CM_SUBSCRIBE);
+    lc_buf_put_u32le(b, rid);
+    lc_buf_put_u32le(b, qs);
+    lc_buf_put_u32le(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        lc_buf_put_u32le(b, (uint32_t)strlen(q[i]));
+        lc_buf_puts(b, q[i]);
+    }
+}
+
+static void cm_unsubscribe(lc_buf_t *b, uint32_t rid, uint32_t qs, uint8_t flags)
+{
+    lc_buf_putc(b, NET_CM_UNSUBSCRIBE);
+    lc_buf_put_u32le(b, rid);
+    lc_buf_put_u32le(b, qs);
+    lc_buf_putc(b, flags);
+}
+
+static void cm_one_off(lc_buf_t *b, uint32_t rid, const char *q)
+{
+    lc_buf_putc(b, NET_CM_ONE_OFF_QUERY);
+    lc_buf_put_u32le(b, rid);
+    lc_buf_put_u32le(b, (uint32_t)strlen(q));
+    lc_buf_puts(b, q);
+}
+
+/* A call with one String argument (arg NULL: none). */
+static void cm_call(lc_buf_t *b, uint8_t kind, uint32_t rid, const char *name, const char *arg)
+{
+    lc_buf_putc(b, kind);
+    lc_buf_put_u32le(b, rid);
+    lc_buf_putc(b, 0);
+    lc_buf_put_u32le(b, (uint32_t)strlen(name));
+    lc_buf_puts(b, name);
+    size_t n = arg ? strlen(arg) : 0;
+    lc_buf_put_u32le(b, arg ? (uint32_t)(4 + n) : 0);
+    if (arg) {
+        lc_buf_put_u32le(b, (uint32_t)n);
+        lc_buf_puts(b, arg);
+    }
+}
+
+/* Send b as one binary message and empty it. */
+static bool send_buf(tc_t *c, lc_buf_t *b)
+{
+    bool ok = tc_ws_binary(c, b->data, b->len);
+    lc_buf_reset(b);
+    return ok;
+}
+
+static bool call(tc_t *c, uint32_t rid, const char *name, const char *arg)
+{
+    lc_buf_t b;
+    lc_buf_init(&b);
+    cm_call(&b, NET_CM_CALL_REDUCER, rid, name, arg);
+    bool ok = send_buf(c, &b);
+    lc_buf_free(&b);
+    return ok;
+}
+
+static bool subscribe(tc_t *c, uint32_t rid, uint32_t qs, const char *q)
+{
+    lc_buf_t b;
+    lc_buf_init(&b);
+    cm_subscribe(&b, rid, qs, &q, 1);
+    bool ok = send_buf(c, &b);
+    lc_buf_free(&b);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+/* Two clients on the chat example: every message kind, the caller versus
+ * the others, errors, disconnect. */
+static void chat_flow(void)
+{
+    tc_resp_t r;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    /* alice speaks v2 and subscribes before InitialConnection arrives: the
+     * message waits for the connect (invariant 1). */
+    tc_t *a = ws_open("chat", "alice", "compression=None", V2, &r);
+    char proto[64] = "";
+    tc_header(&r, "sec-websocket-protocol", proto, sizeof proto);
+    tc_resp_free(&r);
+    CHECK(a);
+    CHECK_EQ_STR(proto, V2);
+    const char *const qa[] = {"SELECT * FROM user", "select * from \"message\";"};
+    cm_subscribe(&b, 1, 0, qa, 2);
+    CHECK(send_buf(a, &b));
+    uint8_t *m;
+    size_t len;
+    int tag;
+    CHECK(ws_msg(a, &m, &len, &tag));
+    uint8_t alice[32];
+    identity_of("alice", alice);
+    bool init_ok = len == 1 + 32 + 16 + 4 + 11 && m[0] == NET_SM_INITIAL_CONNECTION &&
+                   memcmp(m + 1, alice, 32) == 0 &&
+                   memcmp(m + 49, "\x0b\0\0\0token-alice", 15) == 0;
+    free(m);
+    CHECK(init_ok);
+    EXPECT(a, "applied 1 0 user:1"); /* alice's own row; the empty message table is skipped */
+
+    /* bob speaks v3 (offered first) and sends two messages in one frame. */
+    tc_t *bob = ws_open("chat", "bob", "compression=None", V3 ", " V2, &r);
+    tc_header(&r, "sec-websocket-protocol", proto, sizeof proto);
+    tc_resp_free(&r);
+    CHECK(bob);
+    CHECK_EQ_STR(proto, V3);
+    EXPECT(bob, "init");
+    EXPECT(a, "tx 0:user+1-0"); /* bob's client_connected */
+    const char *all = "SELECT * FROM *";
+    cm_subscribe(&b, 7, 3, &all, 1);
+    cm_call(&b, NET_CM_CALL_REDUCER, 8, "set_name", "bob");
+    CHECK(send_buf(bob, &b));
+    EXPECT(bob, "applied 7 3 user:2");
+    EXPECT(bob, "reducer 8 ok 3:user+1-1"); /* the caller's rows come in its result */
+    EXPECT(a, "tx 0:user+1-1");
+
+    CHECK(call(a, 2, "send_message", ""));
+    EXPECT(a, "reducer 2 err Messages must not be empty");
+    CHECK(call(a, 3, "nope", NULL));
+    EXPECT(a, "reducer 3 internal no such reducer `nope`");
+    CHECK(call(a, 4, "send_message", "hi"));
+    EXPECT(a, "reducer 4 ok 0:message+1-0");
+    EXPECT(bob, "tx 3:message+1-0");
+    CHECK(call(a, 5, "client_connected", NULL));
+    char line[512];
+    next(a, line, sizeof line);
+    CHECK_MSG(strncmp(line, "reducer 5 internal can't directly call", 38) == 0, "%s", line);
+
+    CHECK(subscribe(a, 20, 0, "SELECT * FROM user"));
+    EXPECT(a, "suberr 20 0 query set id 0 is already in use");
+    CHECK(subscribe(a, 21, 5, "SELECT * FROM nope"));
+    EXPECT(a, "suberr 21 5 no such table: `nope`. If the table exists, it may be marked private.");
+    CHECK(subscribe(a, 22, 6, "SELECT name FROM user"));
+    EXPECT(a, "suberr 22 6 unsupported query (only SELECT * FROM table is supported for now): "
+              "SELECT name FROM user");
+    /* v2: one message per payload; what follows it is ignored (§1.4). */
+    cm_one_off(&b, 30, "SELECT * FROM message");
+    cm_one_off(&b, 99, "SELECT * FROM message");
+    CHECK(send_buf(a, &b));
+    EXPECT(a, "oneoff 30 ok message:1");
+    cm_one_off(&b, 31, "SELECT * FROM *");
+    CHECK(send_buf(a, &b));
+    EXPECT(a, "oneoff 31 err unsupported query (only SELECT * FROM table is supported for now): "
+              "SELECT * FROM *");
+    cm_call(&b, NET_CM_CALL_PROCEDURE, 32, "whatever", NULL);
+    CHECK(send_buf(a, &b));
+    EXPECT(a, "procedure 32 internal procedures are not supported yet");
+
+    cm_unsubscribe(&b, 40, 0, NET_UNSUB_SEND_DROPPED_ROWS);
+    CHECK(send_buf(a, &b));
+    EXPECT(a, "unsub 40 0 message:1 user:2");
+    cm_unsubscribe(&b, 41, 0, NET_UNSUB_DEFAULT);
+    CHECK(send_buf(a, &b));
+    EXPECT(a, "suberr 41 0 Subscription not found: query set id 0");
+    CHECK(subscribe(a, 42, 9, "SELECT * FROM user"));
+    EXPECT(a, "applied 42 9 user:2");
+    cm_unsubscribe(&b, 43, 9, NET_UNSUB_DEFAULT);
+    CHECK(send_buf(a, &b));
+    EXPECT(a, "unsub 43 9 none");
+    CHECK(subscribe(a, 44, 1, "SELECT * FROM \"user\""));
+    EXPECT(a, "applied 44 1 user:2");
+
+    /* bob leaves: client_disconnected marks him offline; alice sees it. */
+    CHECK(tc_ws_send_close(bob, 1000, "bye"));
+    tc_close(bob);
+    EXPECT(a, "tx 1:user+1-1");
+
+    /* A text frame ends the session (§1.4). */
+    CHECK(tc_ws_text(a, "hello"));
+    int code;
+    char reason[128];
+    CHECK(tc_ws_read_close(a, &code, reason, sizeof reason, NULL));
+    CHECK_EQ_INT(code, 1011);
+    CHECK_EQ_STR(reason, "v2 websocket does not support text messages");
+    tc_close(a);
+    lc_buf_free(&b);
+    CHECK_EQ_INT(atomic_load(&F.api.stats.sessions_total), 2);
+    CHECK_EQ_INT(atomic_load(&F.api.stats.reducer_calls), 5);
+    CHECK_EQ_INT(atomic_load(&F.api.stats.reducer_errors), 3);
+}
+
+TEST(session_chat_flow)
+{
+    if (fx_start("chat", false) == LC_OK)
+        chat_flow();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
+/* What the upgrade refuses (400s), and a client-chosen connection id. */
+static void refusals(void)
+{
+    static const struct {
+        const char *query, *protocols;
+        int status;
+        const char *body;
+    } cases[] = {
+        {"compression=Zip", V2, 400,
+         "Failed to deserialize query string: compression: unknown variant `Zip`, expected one "
+         "of `None`, `Brotli`, `Gzip`"},
+        {"compression=gzip", V2, 400, NULL},
+        {"confirmed=yes", V2, 400, NULL},
+        {"connection_id=00000000000000000000000000000000", V2, 400,
+         "Invalid connection ID: the all-zeros ConnectionId is reserved."},
+        {"connection_id=12", V2, 400, NULL},
+        {NULL, "v1.bsatn.spacetimedb, v1.json.spacetimedb", 400, "no valid protocol selected"},
+    };
+    for (size_t i = 0; i < LC_ARRAY_LEN(cases); i++) {
+        tc_resp_t r;
+        tc_t *c = ws_open("chat", "x", cases[i].query, cases[i].protocols, &r);
+        CHECK_MSG(!c && r.status == cases[i].status, "case %zu: status %d", i, r.status);
+        if (cases[i].body)
+            CHECK_EQ_STR(r.body, cases[i].body);
+        tc_resp_free(&r);
+    }
+    tc_resp_t r;
+    tc_t *c = ws_open("chat", "carol", "connection_id=0123456789abcdef0123456789abcdef", V2, &r);
+    tc_resp_free(&r);
+    CHECK(c);
+    uint8_t *m;
+    size_t len;
+    int tag;
+    bool ok = ws_msg(c, &m, &len, &tag);
+    static const uint8_t le[16] = {0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01,
+                                   0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01};
+    ok = ok && len > 49 && m[0] == NET_SM_INITIAL_CONNECTION && memcmp(m + 33, le, 16) == 0;
+    free(m);
+    tc_close(c);
+    CHECK(ok);
+    CHECK_EQ_INT(atomic_load(&F.api.stats.sessions_total), 1);
+}
+
+TEST(session_upgrade_refusals)
+{
+    if (fx_start("chat", false) == LC_OK)
+        refusals();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
+/* Bodies over 1 KiB are compressed as asked; smaller ones are not. */
+static void compressed(void)
+{
+    tc_resp_t r;
+    tc_t *g = ws_open("chat", "gina", "compression=Gzip", V2, &r);
+    tc_resp_free(&r);
+    tc_t *br = ws_open("chat", "bruno", NULL, V2, &r); /* Brotli by default */
+    tc_resp_free(&r);
+    CHECK(g && br);
+    EXPECT(g, "init");
+    EXPECT(br, "init");
+    char text[3000];
+    memset(text, 'z', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    CHECK(call(g, 1, "send_message", text));
+    EXPECT(g, "reducer 1 ok ");
+    const char *q = "SELECT * FROM message";
+    CHECK(subscribe(g, 2, 0, q));
+    CHECK(subscribe(br, 2, 0, q));
+    uint8_t *m;
+    size_t len;
+    int tag;
+    CHECK(ws_msg(g, &m, &len, &tag));
+    free(m);
+    CHECK_EQ_INT(tag, NET_COMPRESSION_GZIP);
+    CHECK(ws_msg(br, &m, &len, &tag));
+    free(m);
+    CHECK_EQ_INT(tag, NET_COMPRESSION_BROTLI);
+    CHECK(call(g, 3, "send_message", "short"));
+    CHECK(ws_msg(g, &m, &len, &tag));
+    free(m);
+    CHECK_EQ_INT(tag, NET_COMPRESSION_NONE);
+    tc_close(g);
+    tc_close(br);
+}
+
+TEST(session_compressed_frames)
+{
+    if (fx_start("chat", false) == LC_OK)
+        compressed();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
+/* A durable database: confirmed sessions get their rows once the log
+ * synced (released by api_sessions_on_durable), unconfirmed ones at once;
+ * both see the same messages in the same order. */
+static void confirmed(void)
+{
+    tc_resp_t r;
+    tc_t *a = ws_open("chat", "alice", "compression=None&confirmed=true", V2, &r);
+    tc_resp_free(&r);
+    tc_t *u = ws_open("chat", "ursula", "compression=None&confirmed=false", V2, &r);
+    tc_resp_free(&r);
+    CHECK(a && u);
+    EXPECT(a, "init");
+    EXPECT(u, "init");
+    CHECK(subscribe(a, 1, 0, "SELECT * FROM user"));
+    CHECK(subscribe(u, 1, 0, "SELECT * FROM user"));
+    EXPECT(a, "applied 1 0 user:2");
+    EXPECT(u, "applied 1 0 user:2");
+    for (uint32_t i = 0; i < 20; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "n%u", i);
+        CHECK(call(a, 10 + i, "set_name", name));
+    }
+    for (uint32_t i = 0; i < 20; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "reducer %u ok 0:user+1-1", 10 + i);
+        EXPECT(a, want);
+        EXPECT(u, "tx 0:user+1-1");
+    }
+    tc_close(a);
+    tc_close(u);
+}
+
+TEST(session_confirmed_reads)
+{
+    if (fx_start("chat", true) == LC_OK)
+        confirmed();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
+/* client_connected refuses: a Close and no InitialConnection. */
+static void refused(void)
+{
+    tc_resp_t r;
+    tc_t *c = ws_open("chat", "mallory", NULL, V2, &r);
+    tc_resp_free(&r);
+    CHECK(c);
+    int code;
+    char reason[128];
+    long skipped = 0;
+    bool ok = tc_ws_read_close(c, &code, reason, sizeof reason, &skipped);
+    tc_close(c);
+    CHECK(ok);
+    CHECK_EQ_INT(skipped, 0);
+    CHECK_EQ_INT(code, 1008);
+    CHECK_EQ_STR(reason, "nope");
+}
+
+TEST(session_connect_refused)
+{
+    if (fx_start("refuse-connect", false) == LC_OK)
+        refused();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
+/* The database goes away (api_sessions_free, as a delete does): every
+ * session is closed with 1001 "module exited". */
+static void database_gone(void)
+{
+    tc_resp_t r;
+    tc_t *a = ws_open("chat", "alice", "compression=None", V2, &r);
+    tc_resp_free(&r);
+    CHECK(a);
+    EXPECT(a, "init");
+    CHECK(subscribe(a, 1, 0, "SELECT * FROM user"));
+    EXPECT(a, "applied 1 0 user:1");
+    api_sessions_free(&F.api, F.db);
+    int code;
+    char reason[128];
+    bool ok = tc_ws_read_close(a, &code, reason, sizeof reason, NULL);
+    tc_close(a);
+    CHECK(ok);
+    CHECK_EQ_INT(code, 1001);
+    CHECK_EQ_STR(reason, "module exited");
+}
+
+TEST(session_database_gone)
+{
+    if (fx_start("chat", false) == LC_OK)
+        database_gone();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
+const test_case_t test_api_session_cases[] = {
+    TEST_CASE(session_query_subset),
+    TEST_CASE(session_compression),
+    TEST_CASE(session_chat_flow),
+    TEST_CASE(session_upgrade_refusals),
+    TEST_CASE(session_compressed_frames),
+    TEST_CASE(session_confirmed_reads),
+    TEST_CASE(session_connect_refused),
+    TEST_CASE(session_database_gone),
+    TEST_END,
+};
