@@ -10,6 +10,8 @@
 #   sdk          the C module SDK: examples' imports and definitions, their
 #                reducers under a toy host in node, compile-time misuse errors
 #   integration  the real lightcone binary, started on free ports
+#   e2e          the official TypeScript SDK (npm spacetimedb) against the real
+#                server: chat, reconnect with a saved token, bank
 # A suite that crashes before printing its line counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -102,6 +104,7 @@ run unit-tsan tsan_unit
 run fuzz fuzz_smoke
 run sdk tests/sdk/run.sh
 run integration build/integration
+run e2e tests/e2e/run.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -1317,7 +1317,7 @@ static void send_initial_connection(session_t *s)
 static void do_connect(session_t *s)
 {
     pthread_mutex_lock(&s->mu);
-    bool go = s->state == SS_ACCEPTED;
+    bool go = s->state == SS_ACCEPTED && !s->failed; /* failed: the database went */
     if (go)
         s->state = SS_CONNECTING;
     pthread_mutex_unlock(&s->mu);
@@ -1390,8 +1390,6 @@ static void run_job(session_t *s, job_kind_t k)
 
 /* ---------------------------------------------------------------- start */
 
-/* Query parameters of the upgrade (§1.1).  0, or the HTTP status with the
- * message in why. */
 /* A query parameter: LC_OK with *v, LC_ENOTFOUND, or LC_EINVAL (bad
  * escapes) with *v = "". */
 static int param(net_http_req_t *req, const char *name, const char **v)
@@ -1402,6 +1400,8 @@ static int param(net_http_req_t *req, const char *name, const char **v)
     return rc;
 }
 
+/* Query parameters of the upgrade (§1.1).  0, or the HTTP status with the
+ * message in why. */
 static int parse_params(session_t *s, net_http_req_t *req, char *why, size_t cap)
 {
     const char *v;

@@ -142,6 +142,7 @@ static int parse_start_option(const cli_command_t *cmd, server_config_t *cfg, in
                                "--log-level: expected error, warn, info, debug or trace, "
                                "got '%s'",
                                arg);
+        cfg->set_log_level = true;
         return 0;
     case 'f':
         if (strcmp(arg, "text") == 0)

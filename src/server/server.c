@@ -60,9 +60,13 @@ int server_config_init(server_config_t *cfg, lc_err_t *err)
         (rc = copy_setting(cfg->listen_addr, sizeof cfg->listen_addr, v, "LIGHTCONE_LISTEN_ADDR",
                            err)) != LC_OK)
         return rc;
-    if ((v = getenv("LIGHTCONE_LOG_LEVEL")) && v[0] && lc_log_level_parse(v, &cfg->log_level))
-        return lc_err_set(err, LC_EINVAL,
-                          "LIGHTCONE_LOG_LEVEL=%s: expected error, warn, info, debug or trace", v);
+    if ((v = getenv("LIGHTCONE_LOG_LEVEL")) && v[0]) {
+        if (lc_log_level_parse(v, &cfg->log_level))
+            return lc_err_set(err, LC_EINVAL,
+                              "LIGHTCONE_LOG_LEVEL=%s: expected error, warn, info, debug or trace",
+                              v);
+        cfg->set_log_level = true;
+    }
     if ((v = getenv("LIGHTCONE_LOG_FORMAT")) && v[0]) {
         if (strcmp(v, "text") == 0)
             cfg->log_format = LC_LOG_TEXT;
@@ -200,9 +204,17 @@ static int start_services(server_t *s, const char *host, int port, lc_err_t *err
     net_config_default(&ac.net);
     ac.net.host = host;
     ac.net.port = port;
+    if (cfg->ws_ping_interval_ms)
+        ac.net.ws_ping_interval_ms = cfg->ws_ping_interval_ms;
+    if (cfg->ws_idle_timeout_ms)
+        ac.net.ws_idle_timeout_ms = cfg->ws_idle_timeout_ms;
+    if (cfg->ws_incoming_queue_length)
+        ac.net.ws_max_pending_msgs = cfg->ws_incoming_queue_length;
+    ac.creators = (const uint8_t(*)[32])cfg->creators;
+    ac.ncreators = cfg->ncreators;
     ac.db.data_dir = cfg->in_memory ? NULL : cfg->data_dir;
     ac.db.engine = s->engine;
-    ac.db.fsync = DUR_FSYNC_EVERY_BATCH;
+    ac.db.fsync = cfg->fsync_never ? DUR_FSYNC_NEVER : DUR_FSYNC_EVERY_BATCH;
     ac.db.limits.time_ms = cfg->reducer_timeout_ms;
     return api_start(&ac, &s->api, err);
 }
@@ -218,8 +230,9 @@ static void stop_services(server_t *s)
     s->keys = NULL;
 }
 
-int server_run(const server_config_t *cfg, lc_err_t *err)
+int server_run(const server_config_t *cfg_in, lc_err_t *err)
 {
+    server_config_t config = *cfg_in, *cfg = &config;
     char host[256];
     int port;
     int rc = server_parse_listen_addr(cfg->listen_addr, host, sizeof host, &port, err);
@@ -231,6 +244,18 @@ int server_run(const server_config_t *cfg, lc_err_t *err)
     server_t s = {.cfg = cfg, .lock_fd = -1};
     if ((rc = open_storage(&s, err)) != LC_OK)
         return rc;
+    if (!cfg->in_memory) {
+        char path[sizeof cfg->data_dir + 16];
+        if (snprintf(path, sizeof path, "%s/config.toml", cfg->data_dir) >= (int)sizeof path)
+            rc = lc_err_set(err, LC_ERANGE, "data directory path is too long");
+        else
+            rc = server_config_load_file(cfg, path, err);
+        if (rc != LC_OK) {
+            close(s.lock_fd);
+            return rc;
+        }
+        lc_log_set_level(cfg->log_level);
+    }
     if ((rc = uv_loop_init(&s.loop)) != 0) {
         if (s.lock_fd >= 0)
             close(s.lock_fd);

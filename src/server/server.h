@@ -23,14 +23,24 @@
 #include "base/base.h"
 
 #define SERVER_DEFAULT_LISTEN "127.0.0.1:3000"
+#define SERVER_MAX_CREATORS   64
 
 typedef struct server_config {
-    char listen_addr[256];            /* host:port; [v6]:port */
-    char data_dir[PATH_MAX];          /* absolute or relative path; created if missing */
-    bool in_memory;                   /* keep no files at all */
-    char jwt_priv_key_path[PATH_MAX]; /* "" = DATA/id_ecdsa (created on first start) */
-    char jwt_pub_key_path[PATH_MAX];  /* "" = DATA/id_ecdsa.pub */
-    uint32_t reducer_timeout_ms;      /* watchdog budget per reducer call; 0 = none */
+    char listen_addr[256];             /* host:port; [v6]:port */
+    char data_dir[PATH_MAX];           /* absolute or relative path; created if missing */
+    bool in_memory;                    /* keep no files at all */
+    char jwt_priv_key_path[PATH_MAX];  /* "" = DATA/id_ecdsa (created on first start) */
+    char jwt_pub_key_path[PATH_MAX];   /* "" = DATA/id_ecdsa.pub */
+    uint32_t reducer_timeout_ms;       /* watchdog budget per reducer call; 0 = none */
+    bool set_log_level;                /* given by a flag or the environment */
+    uint32_t ws_ping_interval_ms;      /* 0 = the transport's default (15 s) */
+    uint32_t ws_idle_timeout_ms;       /* 0 = default (30 s) */
+    uint32_t ws_incoming_queue_length; /* 0 = default (16384) */
+    bool fsync_never;                  /* [database] fsync = "never" */
+    /* Who may create databases ([database] create-allowed-identities, LE);
+     * none = anyone. */
+    uint8_t creators[SERVER_MAX_CREATORS][32];
+    uint32_t ncreators;
     bool non_interactive;
     lc_log_level_t log_level;
     lc_log_format_t log_format;
@@ -43,6 +53,10 @@ typedef struct server_config {
 int server_config_init(server_config_t *cfg, lc_err_t *err);
 /* The default data directory for this user, into out. */
 int server_default_data_dir(char *out, size_t outlen, lc_err_t *err);
+/* Apply DATA/config.toml (anchors.md §4.4's layout; written with every
+ * setting commented out if missing) where flags and the environment left
+ * a setting alone.  Errors name the line. */
+int server_config_load_file(server_config_t *cfg, const char *path, lc_err_t *err);
 /* Split "host:port" / "[v6]:port" into host and port, checking both. */
 int server_parse_listen_addr(const char *addr, char *host, size_t hostlen, int *port,
                              lc_err_t *err);

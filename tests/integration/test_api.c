@@ -414,6 +414,50 @@ done:
     stop(&s);
 }
 
+/* ---------------------------------------------------------------- configuration */
+
+static int write_config(const itest_server_t *s, const char *text)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/config.toml", s->data_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+TEST(api_config_restricts_who_creates_databases)
+{
+    START(s);
+    http_resp_t r = {0};
+    char a[2048], ahex[65], b[2048], bhex[65], cfg[512];
+    int status;
+    char path[400];
+    snprintf(path, sizeof path, "%s/config.toml", s.data_dir);
+    EXPECT(access(path, R_OK) == 0); /* the commented template, written on first start */
+    EXPECT(new_identity(s.port, a, sizeof a, ahex) == 0);
+    EXPECT(new_identity(s.port, b, sizeof b, bhex) == 0);
+    EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
+    snprintf(cfg, sizeof cfg, "[database]\ncreate-allowed-identities = [\"%s\"] # only a\n", ahex);
+    EXPECT(write_config(&s, cfg) == 0);
+    EXPECT(itest_server_restart(&s, NULL) == 0);
+    EXPECT(publish(s.port, b, "bank", "bank", &r) == 0);
+    EXPECT_STATUS(r, 403);
+    http_resp_free(&r);
+    EXPECT(publish(s.port, a, "bank", "bank", &r) == 0);
+    EXPECT_STATUS(r, 200);
+    http_resp_free(&r);
+    /* A bad setting stops the server from starting, naming the line. */
+    EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
+    EXPECT(write_config(&s, "[database]\nfsync = \"sometimes\"\n") == 0);
+    EXPECT(itest_server_restart(&s, NULL) != 0);
+    EXPECT(itest_log_contains(&s, "config.toml line 2"));
+done:
+    http_resp_free(&r);
+    stop(&s);
+}
+
 const test_case_t test_api_cases[] = {
     TEST_CASE(api_ping_health_metrics_cors),
     TEST_CASE(api_identity_routes),
@@ -421,5 +465,6 @@ const test_case_t test_api_cases[] = {
     TEST_CASE(api_databases_survive_restart),
     TEST_CASE(api_malformed_http_is_answered_and_server_keeps_serving),
     TEST_CASE(api_websocket_connect_call_and_errors),
+    TEST_CASE(api_config_restricts_who_creates_databases),
     TEST_END,
 };
