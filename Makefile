@@ -13,6 +13,8 @@
 #   make bench-wasm    empty wasm calls per second through the engine (bench/wasm)
 #   make bench-module  reducer calls per second in process: empty and bank
 #                   transfer, in memory and durable (bench/module)
+#   make bench-ws   reducer calls over WebSocket: one client's p50/p99, many
+#                   clients' calls/s (bench/ws)
 #
 # Four builds of the same sources, each in its own directory:
 #   build/obj    release (-O2, gcc)            -> build/lightcone
@@ -57,7 +59,7 @@ DEPS_OK   := build/.deps-ok
 # them, or every `make test` would compile the fuzz build again.
 .SECONDARY:
 
-.PHONY: all start test unit fuzz crashtest bench-store bench-durability bench-wasm bench-module format check-format clean deps
+.PHONY: all start test unit fuzz crashtest bench-store bench-durability bench-wasm bench-module bench-ws format check-format clean deps
 
 all: build/lightcone
 
@@ -176,6 +178,15 @@ build/bench/bench_module: build/obj/bench/module/bench_module.o build/obj/tests/
 
 bench-module: build/bench/bench_module examples
 	build/bench/bench_module
+
+build/bench/bench_ws: build/obj/bench/ws/bench_ws.o build/obj/tests/integration/http_client.o \
+                      build/obj/tests/unit/module_fixture.o build/obj/tests/unit/test.o \
+                      build/liblightcone.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench-ws: build/bench/bench_ws examples
+	build/bench/bench_ws
 
 # C modules (sdk/module-c, examples/<name>/*.c) compiled by clang to wasm32:
 # the SDK library once, then build/examples/<name>.wasm per example.  Flags

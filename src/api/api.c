@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/session_int.h"
 
 /* ---------------------------------------------------------------- responses */
 
@@ -94,39 +95,12 @@ void api_caller_free(api_caller_t *c)
     memset(c, 0, sizeof *c);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = lc_malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
-/* The request's token: *tok lc_malloc'd, NULL if none.  LC_EINVAL for a
- * malformed Authorization header with no ?token= to fall back on. */
+/* The request's token (auth.h's rule: Bearer header, then ?token=): *tok
+ * lc_malloc'd, NULL if none; LC_EINVAL for a malformed header. */
 static int find_token(net_http_req_t *req, char **tok, lc_err_t *err)
 {
-    *tok = NULL;
-    const char *h = net_http_header(req, "authorization");
-    lc_err_t herr = {0};
-    if (h) {
-        const char *t;
-        size_t tl;
-        if (auth_bearer_parse(h, strlen(h), &t, &tl, &herr) == LC_OK) {
-            *tok = dup_n(t, tl);
-            return *tok ? LC_OK : lc_err_set(err, LC_ENOMEM, "out of memory");
-        }
-    }
-    const char *q;
-    if (net_http_query_param(req, "token", &q) == LC_OK && q[0]) {
-        *tok = dup_n(q, strlen(q));
-        return *tok ? LC_OK : lc_err_set(err, LC_ENOMEM, "out of memory");
-    }
-    if (h)
-        return lc_err_set(err, LC_EINVAL, "%s", AUTH_MALFORMED_HEADER_MSG);
-    return LC_OK;
+    const char *h = net_http_header(req, "authorization"), *q = net_http_query(req);
+    return auth_request_token(h, h ? strlen(h) : 0, q, strlen(q), tok, err);
 }
 
 static int auth_common(api_t *api, net_http_req_t *req, api_caller_t *out, bool required)
@@ -466,6 +440,9 @@ void api_stop(api_t *api)
         return;
     if (api->net)
         net_server_stop(api->net); /* sessions close with 1001 */
+    /* Disconnect jobs of closing sessions touch api and the registry:
+     * wait for them before either goes. */
+    api_sessions_drain(api);
     api__workers_stop(api);
     db_registry_close(api->reg);
     pthread_mutex_destroy(&api->mu);

@@ -175,6 +175,8 @@ static void publish_run(void *arg)
             api_text(req, rc == LC_EIO ? 500 : 400, "%s", err.msg);
         goto out;
     }
+    if (res.breaks_clients)
+        api_sessions_free(api, d->entry); /* table ids changed under live subscriptions */
     api_identity_headers(req, &d->caller);
     json_t *domain = d->entry->name[0] ? json_string(d->entry->name) : json_null();
     api_json(req, 200,
@@ -255,8 +257,10 @@ void api_route_db_delete(api_t *api, net_http_req_t *req, char **params)
         api_text(req, 403, "only the owner of %s may delete it", params[0]);
     else if (db_registry_delete(api->reg, e, &err))
         api_text(req, 500, "%s", err.msg);
-    else
+    else {
+        api_sessions_free(api, e); /* connected clients: 1001 "module exited" */
         api_bytes(req, 200, NULL, "", 0);
+    }
     if (rc == LC_OK)
         db_entry_release(e);
     api_caller_free(&c);

@@ -62,7 +62,8 @@
  *      SubscribeApplied, UnsubscribeApplied, OneOffQueryResult read at T)
  *      to a confirmed session is sent at once only if nothing is held and
  *      db_durable_offset >= T; otherwise it joins the tail of s->held.  The
- *      check and the append happen under s->mu.
+ *      check and the append happen under s->mu.  A session holding more
+ *      than HELD_MAX bytes (a log that cannot sync) is closed with 1008.
  *   6. The durability thread publishes the durable offset D, then calls
  *      api_sessions_on_durable(D), which under each s->mu sends held
  *      messages from the head while their offset <= D.  D is published
@@ -89,8 +90,11 @@
  * selected", as if it had offered nothing we speak. */
 static const char *const PROTOCOLS[] = {"v3.bsatn.spacetimedb", "v2.bsatn.spacetimedb"};
 
-#define COMPRESS_MIN   1024 /* bodies up to this size go uncompressed (§1.5) */
-#define WORKERS_MAX    4
+#define COMPRESS_MIN 1024 /* bodies up to this size go uncompressed (§1.5) */
+#define WORKERS_MAX  4
+/* Bytes a session may hold for confirmed reads; past it (a log that cannot
+ * sync) the client is disconnected rather than the server's memory. */
+#define HELD_MAX       ((size_t)64 << 20)
 #define TABLE_NAME_MAX 256
 
 #define NO_SUCH_TABLE  "no such table: `%s`. If the table exists, it may be marked private."
@@ -162,6 +166,7 @@ struct session {
     net_ws_msg_t **inq; /* input that came before OPEN */
     uint32_t ninq, capinq;
     held_t *held_head, *held_tail;
+    size_t held_bytes;
 
     /* Executor only (invariant 4).  Sorted by id. */
     qset_t *sets;
@@ -364,6 +369,7 @@ static void held_free_all(session_t *s)
         lc_free(h);
     }
     s->held_head = s->held_tail = NULL;
+    s->held_bytes = 0;
 }
 
 static void inq_free_all(session_t *s)
@@ -455,6 +461,23 @@ int api__compress(uint8_t tag, const uint8_t *body, size_t n, lc_buf_t *out)
     return rc;
 }
 
+/* Close the socket for a failure of the session (1011 unless told). */
+static void fail_locked(session_t *s, int code, const char *reason)
+{
+    if (!s->failed) {
+        s->failed = true;
+        if (s->ws) /* else api_session_start closes it after accept */
+            net_ws_close(s->ws, code, reason);
+    }
+}
+
+static void fail(session_t *s, int code, const char *reason)
+{
+    pthread_mutex_lock(&s->mu);
+    fail_locked(s, code, reason);
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* Send or hold one finished payload (invariants 5-7 of the fan-out). */
 static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, uint64_t offset)
 {
@@ -462,8 +485,9 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
     if (s->failed || s->state >= SS_CLOSING) {
         /* dropped: the client is going */
     } else if (rows && s->confirmed && (s->held_head || offset > db_durable_offset(s->e->db))) {
-        held_t *h = lc_malloc(sizeof *h + n);
+        held_t *h = s->held_bytes + n <= HELD_MAX ? lc_malloc(sizeof *h + n) : NULL;
         if (h) {
+            s->held_bytes += n;
             h->next = NULL;
             h->offset = offset;
             h->len = n;
@@ -474,8 +498,7 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
                 s->held_head = h;
             s->held_tail = h;
         } else {
-            s->failed = true;
-            net_ws_close(s->ws, NET_WS_INTERNAL_ERROR, "out of memory");
+            fail_locked(s, NET_WS_POLICY, "too many messages waiting for durability");
         }
     } else {
         net_ws_send(s->ws, true, p, n); /* LC_EIO: closing; net handles slow clients */
@@ -500,23 +523,6 @@ static void deliver(session_t *s, lc_buf_t *b, bool rows, uint64_t offset)
     send_payload(s, p, n, rows, offset);
     lc_buf_free(&z);
     lc_buf_reset(b);
-}
-
-/* Close the socket for a failure of the session (1011 unless told). */
-static void fail_locked(session_t *s, int code, const char *reason)
-{
-    if (!s->failed) {
-        s->failed = true;
-        if (s->ws) /* else api_session_start closes it after accept */
-            net_ws_close(s->ws, code, reason);
-    }
-}
-
-static void fail(session_t *s, int code, const char *reason)
-{
-    pthread_mutex_lock(&s->mu);
-    fail_locked(s, code, reason);
-    pthread_mutex_unlock(&s->mu);
 }
 
 /* An encoder failed: the client would miss data, so it goes. */
@@ -1545,6 +1551,9 @@ void api_session_start(api_t *api, net_http_req_t *req, db_entry_t *e, api_calle
      * we are not on the loop): the connect job's reference is taken first,
      * and s->ws is set under s->mu by whoever comes first. */
     sess_ref(s);
+    /* The 101 carries what every /v1 answer does (§1.2, §7.5). */
+    api_identity_headers(req, &s->caller);
+    api_cors(req);
     static const net_ws_callbacks_t cb = {on_message, on_close};
     net_ws_t *ws;
     int rc = net_ws_accept(req, proto, &cb, s, &ws);
@@ -1645,6 +1654,7 @@ void api_sessions_on_durable(api_t *api, db_entry_t *e, uint64_t offset)
             held_t *h = s->held_head;
             if (!(s->held_head = h->next))
                 s->held_tail = NULL;
+            s->held_bytes -= h->len;
             if (!s->failed && s->state < SS_CLOSING)
                 net_ws_send(s->ws, true, h->data, h->len);
             lc_free(h);
