@@ -30,7 +30,7 @@ run() {
     "$@" >"$log" 2>&1
     status=$?
     cat "$log"
-    line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    line=$(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
     if [ -z "$line" ]; then
         echo "$suite: 0 passed, 1 failed (exit status $status, no summary)"
         total_fail=$((total_fail + 1))
