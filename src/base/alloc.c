@@ -12,6 +12,9 @@
 #include "base.h"
 
 static atomic_long live_blocks;
+/* Counting costs a locked instruction on a line every thread writes, so it
+ * is on only where someone reads the count (the test runner). */
+static atomic_bool tracking;
 static atomic_long fail_countdown; /* 0 = off; otherwise fail when it reaches 1 */
 
 static bool should_fail(void)
@@ -30,6 +33,17 @@ void lc_fault_alloc_after(long n)
     atomic_store(&fail_countdown, n);
 }
 
+void lc_alloc_track(bool on)
+{
+    atomic_store(&tracking, on);
+}
+
+static inline void track_delta(long d)
+{
+    if (atomic_load_explicit(&tracking, memory_order_relaxed))
+        atomic_fetch_add_explicit(&live_blocks, d, memory_order_relaxed);
+}
+
 long lc_alloc_live(void)
 {
     return atomic_load(&live_blocks);
@@ -41,7 +55,7 @@ void *lc_malloc(size_t n)
         return NULL;
     void *p = malloc(n ? n : 1);
     if (p)
-        atomic_fetch_add_explicit(&live_blocks, 1, memory_order_relaxed);
+        track_delta(1);
     return p;
 }
 
@@ -51,7 +65,7 @@ void *lc_calloc(size_t count, size_t size)
         return NULL;
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (p)
-        atomic_fetch_add_explicit(&live_blocks, 1, memory_order_relaxed);
+        track_delta(1);
     return p;
 }
 
@@ -68,7 +82,7 @@ void lc_free(void *p)
 {
     if (p == NULL)
         return;
-    atomic_fetch_sub_explicit(&live_blocks, 1, memory_order_relaxed);
+    track_delta(-1);
     free(p);
 }
 

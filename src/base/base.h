@@ -112,6 +112,9 @@ int lc_grow(void *array, uint32_t *cap, uint32_t n, size_t elem, uint32_t first_
 void lc_fault_alloc_after(long n);
 /* Number of lc_malloc'd blocks not yet freed (tests check it for leaks). */
 long lc_alloc_live(void);
+/* Count live blocks from now on (off by default: the count is a shared
+ * atomic every allocation would write; the test runner turns it on). */
+void lc_alloc_track(bool on);
 
 /* ---------------------------------------------------------------- buffers */
 

@@ -225,7 +225,9 @@ fail:
         j->cb(j->arg, &res);
 }
 
-static void run_job(db_t *db, db_job_t *j)
+/* Run one job; a pooled call job is handed back in *recycle instead of
+ * being freed. */
+static void run_job(db_t *db, db_job_t *j, db_job_t **recycle)
 {
     switch (j->kind) {
     case DB_JOB_CALL:
@@ -244,7 +246,31 @@ static void run_job(db_t *db, db_job_t *j)
         j->exec_fn(j->arg, db);
         break;
     }
-    job_free(j);
+    if (j->pooled) {
+        j->next = *recycle;
+        *recycle = j;
+    } else {
+        job_free(j);
+    }
+}
+
+/* Give finished pooled jobs back to the pool (one lock per batch). */
+static void recycle_jobs(db_t *db, db_job_t *list)
+{
+    pthread_mutex_lock(&db->mu);
+    while (list && db->nfree_jobs < DB_JOB_POOL_MAX) {
+        db_job_t *next = list->next;
+        list->next = db->free_jobs;
+        db->free_jobs = list;
+        db->nfree_jobs++;
+        list = next;
+    }
+    pthread_mutex_unlock(&db->mu);
+    while (list) {
+        db_job_t *next = list->next;
+        job_free(list);
+        list = next;
+    }
 }
 
 /* ---------------------------------------------------------------- executor */
@@ -272,14 +298,16 @@ static void *executor_main(void *arg)
                 }
             }
         }
-        db_job_t *batch = db->head;
+        db_job_t *batch = db->head, *recycle = NULL;
         db->head = db->tail = NULL;
         pthread_mutex_unlock(&db->mu);
         while (batch) {
             db_job_t *next = batch->next;
-            run_job(db, batch);
+            run_job(db, batch, &recycle);
             batch = next;
         }
+        if (recycle)
+            recycle_jobs(db, recycle);
         db__sched_run_due(db, lc_now_wall_us());
         pthread_mutex_lock(&db->mu);
     }
@@ -306,16 +334,40 @@ static char *dupstr(const char *s)
     return d;
 }
 
+/* A call job with room for need bytes of name and arguments.  Small ones
+ * come from the database's pool: jobs are allocated by clients' threads
+ * and freed by the executor, a pattern that costs glibc's malloc page
+ * faults and lock traffic on every call. */
+static db_job_t *call_job_get(db_t *db, size_t need)
+{
+    db_job_t *j = NULL;
+    if (need <= DB_JOB_INLINE) {
+        pthread_mutex_lock(&db->mu);
+        if ((j = db->free_jobs)) {
+            db->free_jobs = j->next;
+            db->nfree_jobs--;
+        }
+        pthread_mutex_unlock(&db->mu);
+        if (!j)
+            j = lc_malloc(sizeof *j + DB_JOB_INLINE);
+    } else {
+        j = lc_malloc(sizeof *j + need);
+    }
+    if (j) {
+        memset(j, 0, sizeof *j);
+        j->pooled = need <= DB_JOB_INLINE;
+    }
+    return j;
+}
+
 int db_call(db_t *db, const char *reducer, const uint8_t *args, size_t len,
             const mod_caller_t *caller, db_call_cb cb, void *arg)
 {
-    /* One allocation per call: the job with its name and arguments after
-     * it (this is the hot path of every reducer call). */
+    /* The job carries its name and arguments in its own allocation. */
     size_t nlen = strlen(reducer) + 1;
-    db_job_t *j = lc_malloc(sizeof *j + nlen + len);
+    db_job_t *j = call_job_get(db, nlen + len);
     if (!j)
         return LC_ENOMEM;
-    memset(j, 0, sizeof *j);
     j->kind = DB_JOB_CALL;
     j->inline_data = true;
     j->name = (char *)(j + 1);
@@ -550,6 +602,11 @@ void db_close(db_t *db)
     if (db->store)
         store_db_close(db->store);
     lc_buf_free(&db->txbuf);
+    while (db->free_jobs) {
+        db_job_t *next = db->free_jobs->next;
+        job_free(db->free_jobs);
+        db->free_jobs = next;
+    }
     size_t pos = 0;
     const void *k;
     size_t kl;

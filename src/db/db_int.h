@@ -22,10 +22,15 @@ typedef enum db_job_kind {
 } db_job_kind_t;
 
 typedef struct db_job db_job_t;
+
+/* Call jobs whose name and arguments fit in this many bytes are pooled. */
+#define DB_JOB_INLINE   256
+#define DB_JOB_POOL_MAX 8192
 struct db_job {
     db_job_t *next;
     db_job_kind_t kind;
     bool inline_data; /* name and args live in the job's own allocation */
+    bool pooled;      /* a DB_JOB_INLINE-sized call job: back to the pool when done */
     char *name;       /* CALL: reducer */
     uint8_t *args;
     size_t len;
@@ -68,6 +73,8 @@ struct db {
     pthread_cond_t cv;
     db_job_t *head, *tail;
     bool stopping;
+    db_job_t *free_jobs; /* recycled call jobs (guarded by mu) */
+    uint32_t nfree_jobs;
 
     db_sched_entry_t *heap; /* min-heap by due_us (executor only) */
     size_t nheap, capheap;

@@ -75,6 +75,7 @@ bool test_current_failed(void)
 int test_run(const char *suite, const test_case_t *const *tables, size_t ntables,
              const char *filter)
 {
+    lc_alloc_track(true);
     int passed = 0, failed = 0;
 
     for (size_t t = 0; t < ntables; t++) {
