@@ -53,7 +53,7 @@ int api_text(net_http_req_t *req, int status, const char *fmt, ...)
 
 int api_json(net_http_req_t *req, int status, json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(j);
     if (!text)
         return api_text(req, 500, "out of memory");
@@ -180,6 +180,8 @@ static const route_t routes[] = {
     {"GET", "/v1/database/:db", api_route_db_info},
     {"DELETE", "/v1/database/:db", api_route_db_delete},
     {"GET", "/v1/database/:db/names", api_route_db_names},
+    {"POST", "/v1/database/:db/names", api_route_db_names_add},
+    {"PUT", "/v1/database/:db/names", api_route_db_names_set},
     {"GET", "/v1/database/:db/identity", api_route_db_identity},
     {"POST", "/v1/database/:db/call/:name", api_route_db_call},
     {"POST", "/v1/database/:db/sql", api_route_db_sql},

@@ -82,6 +82,8 @@ void api_route_db_publish(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_info(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_delete(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_names(api_t *api, net_http_req_t *req, char **params);
+void api_route_db_names_add(api_t *api, net_http_req_t *req, char **params);
+void api_route_db_names_set(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_identity(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_call(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_sql(api_t *api, net_http_req_t *req, char **params);

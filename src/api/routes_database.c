@@ -278,6 +278,63 @@ void api_route_db_names(api_t *api, net_http_req_t *req, char **params)
     db_entry_release(e);
 }
 
+/* POST /names (body: one name) and PUT /names (body: a JSON array of
+ * names): owner only.  A database has one name here, so PUT takes an array
+ * of exactly one. */
+static void set_name(api_t *api, net_http_req_t *req, const char *db, bool json_array)
+{
+    api_caller_t c;
+    if (api_auth(api, req, &c))
+        return;
+    db_entry_t *e;
+    if (find_db(api, req, db, &e)) {
+        api_caller_free(&c);
+        return;
+    }
+    size_t len;
+    const char *body = (const char *)net_http_body(req, &len);
+    char name[DB_NAME_MAX + 1] = "";
+    json_t *j = json_array ? json_loadb(body, len, 0, NULL) : NULL;
+    if (json_array &&
+        (!json_is_array(j) || json_array_size(j) != 1 || !json_is_string(json_array_get(j, 0))))
+        api_text(req, 400, "expected a JSON array with one name (a database has one name here)");
+    else {
+        const char *n = json_array ? json_string_value(json_array_get(j, 0)) : body;
+        size_t nl = json_array ? strlen(n) : len;
+        lc_err_t err;
+        if (nl <= DB_NAME_MAX) {
+            memcpy(name, n, nl);
+            name[nl] = 0;
+        }
+        if (nl > DB_NAME_MAX)
+            api_text(req, 400, "the name is too long");
+        else if (!is_owner(e, &c))
+            api_json(req, 401,
+                     json_pack("{s:{s:s}}", "NotYourDatabase", "database", e->identity_hex));
+        else if (db_registry_rename(api->reg, e, name, &err))
+            api_json(req, 400, json_pack("{s:s}", "OtherError", err.msg));
+        else if (json_array)
+            api_json(req, 200, json_string("Success"));
+        else
+            api_json(req, 200,
+                     json_pack("{s:{s:s, s:s}}", "Success", "domain", name, "database_identity",
+                               e->identity_hex));
+    }
+    json_decref(j);
+    db_entry_release(e);
+    api_caller_free(&c);
+}
+
+void api_route_db_names_add(api_t *api, net_http_req_t *req, char **params)
+{
+    set_name(api, req, params[0], false);
+}
+
+void api_route_db_names_set(api_t *api, net_http_req_t *req, char **params)
+{
+    set_name(api, req, params[0], true);
+}
+
 void api_route_db_identity(api_t *api, net_http_req_t *req, char **params)
 {
     db_entry_t *e;

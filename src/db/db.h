@@ -201,6 +201,9 @@ int db_registry_create(db_registry_t *r, const char *name, const uint8_t owner[3
 /* Forget a database: lookups stop finding it, its files are marked
  * deleted, and it closes when the last reference goes. */
 int db_registry_delete(db_registry_t *r, db_entry_t *e, lc_err_t *err);
+/* Give a database a (new) name; its old name is released.  LC_EEXIST if
+ * another database has it. */
+int db_registry_rename(db_registry_t *r, db_entry_t *e, const char *name, lc_err_t *err);
 /* Identities (hex) of the databases owner owns: writes up to cap, returns
  * how many there are. */
 size_t db_registry_owned_by(db_registry_t *r, const uint8_t owner[32], char (*hex)[65], size_t cap);

@@ -385,6 +385,31 @@ int db_registry_delete(db_registry_t *r, db_entry_t *pub, lc_err_t *err)
     return LC_OK;
 }
 
+int db_registry_rename(db_registry_t *r, db_entry_t *pub, const char *name, lc_err_t *err)
+{
+    entry_int_t *e = (entry_int_t *)pub;
+    if (!db_name_valid(name))
+        return lc_err_set(err, LC_EINVAL, "`%s` is not a valid database name", name);
+    pthread_mutex_lock(&r->mu);
+    entry_int_t *other = lc_map_gets(&r->by_name, name);
+    int rc = LC_OK;
+    if (other && other != e)
+        rc = lc_err_set(err, LC_EEXIST, "the name `%s` is taken", name);
+    else if (!other) {
+        char old[sizeof e->pub.name];
+        memcpy(old, e->pub.name, sizeof old);
+        if (lc_map_puts(&r->by_name, name, e))
+            rc = lc_err_set(err, LC_ENOMEM, "out of memory");
+        else {
+            if (old[0])
+                lc_map_del(&r->by_name, old, strlen(old));
+            snprintf(e->pub.name, sizeof e->pub.name, "%s", name);
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc ? rc : save_meta(r, e, err);
+}
+
 size_t db_registry_owned_by(db_registry_t *r, const uint8_t owner[32], char (*hex)[65], size_t cap)
 {
     size_t n = 0, pos = 0;

@@ -233,6 +233,20 @@ TEST(api_publish_call_sql_logs_delete)
     EXPECT_STATUS(r, 200);
     EXPECT(strstr(r.body, "\"bank\""));
     http_resp_free(&r);
+    /* Renaming is the owner's right; the old name is released. */
+    http_request(s.port, "PUT", "/v1/database/bank/names", other, "[\"bank2\"]", 9, &r);
+    EXPECT_STATUS(r, 401);
+    http_resp_free(&r);
+    http_request(s.port, "PUT", "/v1/database/bank/names", auth, "[\"bank2\"]", 9, &r);
+    EXPECT_STATUS(r, 200);
+    EXPECT(strcmp(r.body, "\"Success\"") == 0);
+    http_resp_free(&r);
+    http_request(s.port, "GET", "/v1/database/bank", NULL, NULL, 0, &r);
+    EXPECT_STATUS(r, 404);
+    http_resp_free(&r);
+    http_request(s.port, "POST", "/v1/database/bank2/names", auth, "bank", 4, &r);
+    EXPECT_STATUS(r, 200);
+    http_resp_free(&r);
     /* Calls. */
     call(s.port, auth, "bank", "seed", "[3, 100]", &r);
     EXPECT_STATUS(r, 200);
