@@ -58,10 +58,8 @@ uint32_t mod_abi__datastore_table_row_count(void *c, uint32_t table_id, uint32_t
 static uint32_t scan_done(mod_abi_ctx_t *ctx, const char *fn, int rc, lc_err_t *err,
                           const mod_abi_errmap_t *map, store_rows_t *rows, uint32_t out)
 {
-    if (rc != LC_OK) {
-        store_rows_free(rows);
+    if (rc != LC_OK)
         return mod_abi__store_errno(ctx, fn, rc, err, map);
-    }
     uint32_t id;
     if (mod_abi__iter_new(ctx, rows, &id) != LC_OK) {
         mod_abi__trap(ctx, fn, "out of memory");
@@ -77,11 +75,10 @@ uint32_t mod_abi__datastore_table_scan_bsatn(void *c, uint32_t table_id, uint32_
     mod_abi_ctx_t *ctx = c;
     if (ctx->tx == NULL)
         return MOD_ERRNO_NOT_IN_TRANSACTION;
-    store_rows_t rows;
-    store_rows_init(&rows);
+    store_rows_t *rows = mod_abi__scratch(ctx);
     lc_err_t err = {0};
-    int rc = store_tx_scan(ctx->tx, table_id, &rows, &err);
-    return scan_done(ctx, fn, rc, &err, &TABLE_MAP, &rows, out);
+    int rc = store_tx_scan(ctx->tx, table_id, rows, &err);
+    return scan_done(ctx, fn, rc, &err, &TABLE_MAP, rows, out);
 }
 
 uint32_t mod_abi__datastore_index_scan_point_bsatn(void *c, uint32_t index_id, uint32_t point,
@@ -94,11 +91,10 @@ uint32_t mod_abi__datastore_index_scan_point_bsatn(void *c, uint32_t index_id, u
         return 0;
     if (ctx->tx == NULL)
         return MOD_ERRNO_NOT_IN_TRANSACTION;
-    store_rows_t rows;
-    store_rows_init(&rows);
+    store_rows_t *rows = mod_abi__scratch(ctx);
     lc_err_t err = {0};
-    int rc = store_tx_index_point(ctx->tx, index_id, p, point_len, &rows, &err);
-    return scan_done(ctx, fn, rc, &err, &POINT_MAP, &rows, out);
+    int rc = store_tx_index_point(ctx->tx, index_id, p, point_len, rows, &err);
+    return scan_done(ctx, fn, rc, &err, &POINT_MAP, rows, out);
 }
 
 /* The guest's prefix and bounds (§3.7), or false after trapping.  The
@@ -140,11 +136,10 @@ uint32_t mod_abi__datastore_index_scan_range_bsatn(void *c, uint32_t index_id, u
         return 0;
     if (ctx->tx == NULL)
         return MOD_ERRNO_NOT_IN_TRANSACTION;
-    store_rows_t rows;
-    store_rows_init(&rows);
+    store_rows_t *rows = mod_abi__scratch(ctx);
     lc_err_t err = {0};
-    int rc = store_tx_index_range(ctx->tx, index_id, &r, &rows, &err);
-    return scan_done(ctx, fn, rc, &err, &RANGE_MAP, &rows, out);
+    int rc = store_tx_index_range(ctx->tx, index_id, &r, rows, &err);
+    return scan_done(ctx, fn, rc, &err, &RANGE_MAP, rows, out);
 }
 
 /* ---------------------------------------------------------------- insert and update */

@@ -40,7 +40,12 @@ typedef struct iter {
     uint32_t *ends;   /* end offset of each chunk in data */
     uint32_t nchunks; /* chunks in ends */
     uint32_t next;    /* the next chunk to hand out */
+    size_t data_cap;  /* capacities, kept while the iterator waits in the pool */
+    uint32_t ends_cap;
 } iter_t;
+
+/* Finished iterators kept for reuse by one ctx. */
+#define ITER_POOL_MAX 8
 
 typedef struct timer {
     int64_t start_us;
@@ -117,6 +122,37 @@ static void iter_free(void *p)
     lc_free(it);
 }
 
+/* A finished iterator goes back to the ctx's pool (or is freed). */
+static void iter_release(mod_abi_ctx_t *ctx, iter_t *it)
+{
+    if (!it)
+        return;
+    if (ctx->niter_pool == ITER_POOL_MAX ||
+        (!ctx->iter_pool &&
+         !(ctx->iter_pool = lc_malloc(ITER_POOL_MAX * sizeof *ctx->iter_pool)))) {
+        iter_free(it);
+        return;
+    }
+    it->nchunks = it->next = 0;
+    ctx->iter_pool[ctx->niter_pool++] = it;
+}
+
+/* Return every live iterator of the call to the pool. */
+static void release_iters(mod_abi_ctx_t *ctx)
+{
+    for (uint32_t i = 0; i < ctx->iters.n; i++)
+        if (ctx->iters.items[i])
+            iter_release(ctx, ctx->iters.items[i]);
+    ctx->iters.n = ctx->iters.nfree = 0;
+}
+
+store_rows_t *mod_abi__scratch(mod_abi_ctx_t *ctx)
+{
+    ctx->scratch.count = 0;
+    lc_buf_reset(&ctx->scratch.data);
+    return &ctx->scratch;
+}
+
 /* ---------------------------------------------------------------- ctx and calls */
 
 void mod_abi_ctx_init(mod_abi_ctx_t *ctx)
@@ -132,7 +168,7 @@ static void drop_handles(mod_abi_ctx_t *ctx)
     for (uint32_t i = 0; i < ctx->nsinks; i++) lc_buf_free(&ctx->sinks[i].buf);
     ctx->nsources = ctx->nsinks = 0;
     ctx->next_source_id = ctx->next_sink_id = 1;
-    slab_clear(&ctx->iters, iter_free);
+    release_iters(ctx);
     slab_clear(&ctx->timers, lc_free);
 }
 
@@ -143,6 +179,11 @@ void mod_abi_ctx_free(mod_abi_ctx_t *ctx)
     lc_free(ctx->sinks);
     slab_free(&ctx->iters, iter_free);
     slab_free(&ctx->timers, lc_free);
+    for (uint32_t i = 0; i < ctx->niter_pool; i++) iter_free(ctx->iter_pool[i]);
+    lc_free(ctx->iter_pool);
+    ctx->iter_pool = NULL;
+    ctx->niter_pool = 0;
+    store_rows_free(&ctx->scratch);
     ctx->sources = NULL;
     ctx->sinks = NULL;
     ctx->sources_cap = ctx->sinks_cap = 0;
@@ -281,9 +322,14 @@ uint32_t mod_abi__bytes_sink_write(void *c, uint32_t sink, uint32_t buf, uint32_
 /* Cut the rows into chunks (see the top of the file). */
 static int chunk_rows(const store_rows_t *rows, iter_t *it)
 {
-    it->ends = lc_malloc(sizeof *it->ends * (rows->count ? rows->count : 1));
-    if (it->ends == NULL)
-        return LC_ENOMEM;
+    uint32_t need = rows->count ? rows->count : 1;
+    if (it->ends_cap < need) {
+        uint32_t *ends = lc_realloc(it->ends, sizeof *ends * need);
+        if (ends == NULL)
+            return LC_ENOMEM;
+        it->ends = ends;
+        it->ends_cap = need;
+    }
     uint32_t start = 0;
     for (uint32_t i = 0; i < rows->count; i++) {
         uint32_t end = i + 1 < rows->count ? rows->offsets[i + 1] : (uint32_t)rows->data.len;
@@ -297,19 +343,27 @@ static int chunk_rows(const store_rows_t *rows, iter_t *it)
     return LC_OK;
 }
 
-int mod_abi__iter_new(mod_abi_ctx_t *ctx, store_rows_t *rows, uint32_t *id)
+int mod_abi__iter_new(mod_abi_ctx_t *ctx, const store_rows_t *rows, uint32_t *id)
 {
-    iter_t *it = lc_calloc(1, sizeof *it);
+    iter_t *it = ctx->niter_pool ? ctx->iter_pool[--ctx->niter_pool] : lc_calloc(1, sizeof *it);
     if (it == NULL)
         return LC_ENOMEM;
     int rc = chunk_rows(rows, it);
-    if (rc == LC_OK && rows->data.len > 0 && (it->data = lc_buf_take(&rows->data, NULL)) == NULL)
-        rc = LC_ENOMEM;
+    if (rc == LC_OK && it->data_cap < rows->data.len) {
+        uint8_t *d = lc_realloc(it->data, rows->data.len);
+        if (d) {
+            it->data = d;
+            it->data_cap = rows->data.len;
+        } else {
+            rc = LC_ENOMEM;
+        }
+    }
+    if (rc == LC_OK && rows->data.len)
+        memcpy(it->data, rows->data.data, rows->data.len);
     if (rc == LC_OK)
         rc = slab_add(&ctx->iters, it, id);
     if (rc != LC_OK)
         iter_free(it);
-    store_rows_free(rows);
     return rc;
 }
 
@@ -346,7 +400,7 @@ uint32_t mod_abi__row_iter_bsatn_advance(void *c, uint32_t iter, uint32_t buf, u
         return 0;
     if (it->next < it->nchunks)
         return 0;
-    iter_free(slab_take(&ctx->iters, iter));
+    iter_release(ctx, slab_take(&ctx->iters, iter));
     return (uint32_t)-1;
 }
 
@@ -356,7 +410,7 @@ uint32_t mod_abi__row_iter_bsatn_close(void *c, uint32_t iter)
     iter_t *it = slab_take(&ctx->iters, iter);
     if (it == NULL)
         return MOD_ERRNO_NO_SUCH_ITER;
-    iter_free(it);
+    iter_release(ctx, it);
     return 0;
 }
 

@@ -169,6 +169,11 @@ typedef struct mod_abi_ctx {
     uint32_t nsinks, sinks_cap, next_sink_id;
     mod_abi_slab_t iters;
     mod_abi_slab_t timers;
+    /* Reused across calls so that a point lookup allocates nothing: the
+     * rows of the last scan, and finished iterators with their buffers. */
+    store_rows_t scratch;
+    void **iter_pool;
+    uint32_t niter_pool;
 } mod_abi_ctx_t;
 
 /* ---------------------------------------------------------------- API */
@@ -235,9 +240,11 @@ typedef struct mod_abi_errmap {
 uint32_t mod_abi__store_errno(mod_abi_ctx_t *ctx, const char *fn, int rc, const lc_err_t *err,
                               const mod_abi_errmap_t *map);
 
-/* Register a materialized row set as an iterator (rows are taken); *id is
- * its handle. */
-int mod_abi__iter_new(mod_abi_ctx_t *ctx, store_rows_t *rows, uint32_t *id);
+/* Register a materialized row set as an iterator (the rows are copied;
+ * rows itself is left to the caller); *id is its handle. */
+int mod_abi__iter_new(mod_abi_ctx_t *ctx, const store_rows_t *rows, uint32_t *id);
+/* The ctx's scratch row set, emptied (valid until the next scan). */
+store_rows_t *mod_abi__scratch(mod_abi_ctx_t *ctx);
 /* Emit one log record through hooks.log. */
 void mod_abi__log(mod_abi_ctx_t *ctx, mod_log_level_t level, mod_log_bytes_t target,
                   mod_log_bytes_t filename, uint32_t line, mod_log_bytes_t message);
