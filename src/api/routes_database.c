@@ -163,8 +163,9 @@ static void publish_run(void *arg)
     db_publish_opts_t o = {.clear = d->clear};
     memcpy(o.owner, d->entry->owner, 32);
     db_publish_result_t res;
+    bool had_module = db_has_module(d->entry->db);
     rc = db_publish(d->entry->db, wasm, len, &o, &res, &err);
-    bool refused = res.plan.len > 0 && strstr(err.msg, "manual migration");
+    bool refused = res.rejected; /* the reference's "Database update rejected" */
     lc_buf_free(&res.plan);
     if (rc) {
         if (created)
@@ -181,7 +182,7 @@ static void publish_run(void *arg)
     json_t *domain = d->entry->name[0] ? json_string(d->entry->name) : json_null();
     api_json(req, 200,
              json_pack("{s:{s:o, s:s, s:s}}", "Success", "domain", domain, "database_identity",
-                       d->entry->identity_hex, "op", res.created ? "created" : "updated"));
+                       d->entry->identity_hex, "op", had_module ? "updated" : "created"));
 out:
     deferred_free(d);
 }
@@ -355,13 +356,61 @@ void api_route_db_timestamp(api_t *api, net_http_req_t *req, char **params)
         json_pack("{s:I}", "__timestamp_micros_since_unix_epoch__", (json_int_t)lc_now_wall_us()));
 }
 
+/* Copy the definition bytes on the executor, where the module cannot be
+ * replaced under the copy. */
+static void schema_bytes(void *arg, db_t *db)
+{
+    lc_buf_t *b = arg;
+    if (db_def_bytes(db, b))
+        lc_buf_free(b);
+}
+
+static void schema_run(void *arg)
+{
+    deferred_t *d = arg;
+    int want = atoi(d->name);
+    lc_buf_t bytes, json;
+    lc_buf_init(&bytes);
+    lc_buf_init(&json);
+    lc_err_t err;
+    int version = 0;
+    if (run_on_executor(d->entry->db, schema_bytes, &bytes))
+        api_text(d->req, 503, "the database is shutting down");
+    else if (bytes.len == 0)
+        api_text(d->req, 404, "the database has no module");
+    else if (mod_def_raw_json(bytes.data, bytes.len, &json, &version, &err))
+        api_text(d->req, 500, "%s", err.msg);
+    else if (version != want)
+        /* Converting between V9 and V10 is left to the CLI issue: the
+         * reference converts V9 up, never V10 down. */
+        api_text(d->req, 400, "the module emits a version %d definition; ask for version=%d",
+                 version, version);
+    else
+        api_bytes(d->req, 200, "application/json", json.data, json.len);
+    lc_buf_free(&bytes);
+    lc_buf_free(&json);
+    deferred_free(d);
+}
+
 void api_route_db_schema(api_t *api, net_http_req_t *req, char **params)
 {
+    const char *v;
+    if (net_http_query_param(req, "version", &v) || (strcmp(v, "9") && strcmp(v, "10"))) {
+        api_text(req, 400, "version is required: 9 or 10");
+        return;
+    }
     db_entry_t *e;
     if (find_db(api, req, params[0], &e))
         return;
-    db_entry_release(e);
-    api_text(req, 501, "the schema route is not supported yet");
+    api_caller_t none = {0}; /* the schema is public */
+    deferred_t *d = deferred_new(api, req, &none, v);
+    if (!d) {
+        db_entry_release(e);
+        api_text(req, 500, "out of memory");
+        return;
+    }
+    d->entry = e;
+    defer(d, schema_run);
 }
 
 /* ---------------------------------------------------------------- call */

@@ -636,9 +636,18 @@ const mod_def_t *db_def(db_t *db)
     return db->host ? mod_host_def(db->host) : NULL;
 }
 
+int db_def_bytes(db_t *db, lc_buf_t *out)
+{
+    if (!db->host)
+        return LC_ENOTFOUND;
+    size_t len;
+    const uint8_t *p = mod_host_def_bytes(db->host, &len);
+    return lc_buf_append(out, p, len) ? LC_ENOMEM : LC_OK;
+}
+
 bool db_has_module(db_t *db)
 {
-    return db->host != NULL;
+    return atomic_load(&db->has_module);
 }
 
 uint64_t db_durable_offset(db_t *db)

@@ -82,6 +82,7 @@ typedef struct db_publish_result {
     bool created;        /* first publish: tables created, init ran */
     bool updated;        /* an existing module was replaced */
     bool breaks_clients; /* the migration disconnects clients */
+    bool rejected;       /* an update the migration refused or could not apply */
     lc_buf_t plan;       /* human-readable plan or refusal reasons (caller frees) */
 } db_publish_result_t;
 
@@ -138,6 +139,9 @@ mod_log_t *db_log(db_t *db);
 /* The current module definition (NULL before the first publish).  Valid
  * until the next publish; callers on other threads hold db_def_retain. */
 const mod_def_t *db_def(db_t *db);
+/* Append the RawModuleDef bytes the current module described itself with
+ * (executor thread, as db_def).  LC_ENOTFOUND before the first publish. */
+int db_def_bytes(db_t *db, lc_buf_t *out);
 bool db_has_module(db_t *db);
 
 uint64_t db_durable_offset(db_t *db);

@@ -65,6 +65,7 @@ struct db {
     mod_log_t *log;
     mod_host_t *host;            /* executor-owned once running */
     const mod_caller_t *calling; /* during a client's reducer call: its caller */
+    atomic_bool has_module;      /* host != NULL, readable from any thread */
     lc_buf_t txbuf;              /* encoding of the last log record */
 
     pthread_t thread;

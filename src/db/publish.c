@@ -286,6 +286,7 @@ void db__run_install(db_t *db, db_job_t *j)
      * is freed here, on the thread that ran it last. */
     mod_host_free(j->host);
     j->host = NULL;
+    atomic_store(&db->has_module, db->host != NULL);
     if (j->cb)
         j->cb(j->arg, &res);
 }
@@ -297,6 +298,7 @@ int db_publish(db_t *db, const uint8_t *wasm, size_t len, const db_publish_opts_
     lc_buf_init(&result->plan);
     mod_host_config_t hc = db__host_config(db);
     mod_host_t *h;
+    bool had_module = db_has_module(db);
     int rc = mod_host_create(&hc, wasm, len, opts->progress, opts->progress_arg, &h, err);
     if (rc)
         return rc;
@@ -319,6 +321,7 @@ int db_publish(db_t *db, const uint8_t *wasm, size_t len, const db_publish_opts_
         return lc_err_set(err, rc, "the database is shutting down");
     }
     rc = j->rc;
+    result->rejected = rc != LC_OK && had_module && !opts->clear;
     db__job_free(j);
     return rc;
 }
@@ -351,6 +354,7 @@ int db__load_module(db_t *db, lc_err_t *err)
         rc = mod_host_bind(db->host, db->store, err);
     if (rc)
         return lc_err_prefix(err, "loading the database's module: ");
+    atomic_store(&db->has_module, true);
     if ((rc = db__sched_load(db)))
         return lc_err_set(err, rc, "loading schedules");
     return db__disconnect_leftovers(db);
