@@ -15,6 +15,8 @@
 #                   transfer, in memory and durable (bench/module)
 #   make bench-ws   reducer calls over WebSocket: one client's p50/p99, many
 #                   clients' calls/s (bench/ws)
+#   make bench      the keynote transfer benchmark, Lightcone against PostgreSQL
+#                   in the same run (bench/keynote/run.sh)
 #
 # Four builds of the same sources, each in its own directory:
 #   build/obj    release (-O2, gcc)            -> build/lightcone
@@ -59,7 +61,7 @@ DEPS_OK   := build/.deps-ok
 # them, or every `make test` would compile the fuzz build again.
 .SECONDARY:
 
-.PHONY: all start test unit fuzz crashtest bench-store bench-durability bench-wasm bench-module bench-ws format check-format clean deps
+.PHONY: all start test unit fuzz crashtest bench bench-store bench-durability bench-wasm bench-module bench-ws format check-format clean deps
 
 all: build/lightcone
 
@@ -135,10 +137,13 @@ test: $(TEST_BINS) examples
 unit: build/unit
 	build/unit $(T)
 
-# The long crash test: many more SIGKILL cycles than make test runs.
+# The long crash test: many more SIGKILL cycles than make test runs (the
+# commit log alone, then the whole server under a bank transfer load).
 CRASH_CYCLES ?= 100
-crashtest: build/integration build/crash_child
-	LC_CRASH_CYCLES=$(CRASH_CYCLES) build/integration sigkill
+CRASH_SERVER_CYCLES ?= 50
+crashtest: build/integration build/crash_child build/lightcone examples
+	LC_CRASH_CYCLES=$(CRASH_CYCLES) LC_CRASH_SERVER_CYCLES=$(CRASH_SERVER_CYCLES) \
+	    build/integration sigkill
 
 FUZZ_SECONDS ?= 600
 fuzz: $(FUZZERS)
@@ -187,6 +192,13 @@ build/bench/bench_ws: build/obj/bench/ws/bench_ws.o build/obj/tests/integration/
 
 bench-ws: build/bench/bench_ws examples
 	build/bench/bench_ws
+
+build/bench/loadgen: build/obj/bench/keynote/loadgen.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread -lm
+
+bench: build/lightcone build/bench/loadgen examples
+	bench/keynote/run.sh
 
 # C modules (sdk/module-c, examples/<name>/*.c) compiled by clang to wasm32:
 # the SDK library once, then build/examples/<name>.wasm per example.  Flags

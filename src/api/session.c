@@ -1,8 +1,9 @@
 /*
  * session.c — the WebSocket sessions of GET /v1/database/:db/subscribe
- * (../shared/spec/protocol.md §1-§4): one per client connection, speaking
- * v3 or v2 to one database, and the per-database fan-out of committed
- * transactions to the sessions' subscriptions.
+ * (../shared/spec/protocol.md §1-§4, §6): one per client connection, speaking
+ * v3, v2 or the legacy v1 (bsatn or json; see the v1 section) to one
+ * database, and the per-database fan-out of committed transactions to the
+ * sessions' subscriptions.
  *
  * Threads.  A session is touched by four kinds of thread:
  *   loop        net's callbacks on_message and on_close (never block);
@@ -85,10 +86,10 @@
 
 #include "api/session_int.h"
 
-/* Server preference order (§1.2).  v1.bsatn and v1.json are not served
- * yet: a client offering only those is refused with 400 "no valid protocol
- * selected", as if it had offered nothing we speak. */
-static const char *const PROTOCOLS[] = {"v3.bsatn.spacetimedb", "v2.bsatn.spacetimedb"};
+/* Server preference order (§1.2). */
+static const char *const PROTOCOLS[] = {"v3.bsatn.spacetimedb", "v2.bsatn.spacetimedb",
+                                        "v1.bsatn.spacetimedb", "v1.json.spacetimedb"};
+enum { PROTO_V3, PROTO_V2, PROTO_V1_BSATN, PROTO_V1_JSON };
 
 #define COMPRESS_MIN 1024 /* bodies up to this size go uncompressed (§1.5) */
 #define WORKERS_MAX  4
@@ -153,8 +154,9 @@ struct session {
     session_t *prev, *next; /* in sd's list, under sd->mu (invariant 3) */
     bool listed;
 
-    /* Fixed before accept. */
-    bool v3, confirmed, owner;
+    /* Fixed before accept.  v1: the legacy protocol (session_v1 section);
+     * json: v1.json, text frames without a tag; light: ?light=true. */
+    bool v3, v1, json, light, confirmed, owner;
     uint8_t compression;
     uint8_t connection_id[16];
     api_caller_t caller; /* identity, JWT payload, token */
@@ -189,6 +191,7 @@ typedef struct op {
     session_t *s;
     frame_t *f; /* NULL for reducer calls (db_call copies name and args) */
     const net_client_msg_t *m;
+    const net_v1_client_msg_t *m1; /* v1 sessions: the message (in f) */
     uint32_t request_id;
 } op_t;
 
@@ -501,7 +504,7 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
             fail_locked(s, NET_WS_POLICY, "too many messages waiting for durability");
         }
     } else {
-        net_ws_send(s->ws, true, p, n); /* LC_EIO: closing; net handles slow clients */
+        net_ws_send(s->ws, !s->json, p, n); /* LC_EIO: closing; net handles slow clients */
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -510,6 +513,11 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
  * then send or hold it.  b is reset. */
 static void deliver(session_t *s, lc_buf_t *b, bool rows, uint64_t offset)
 {
+    if (s->json) { /* v1.json: plain JSON text, never compressed (§1.5) */
+        send_payload(s, b->data, b->len, rows, offset);
+        lc_buf_reset(b);
+        return;
+    }
     lc_buf_t z;
     lc_buf_init(&z);
     const uint8_t *p = b->data;
@@ -815,6 +823,9 @@ static int resolve_query(session_t *s, db_t *db, const char *q, bool all_ok, tli
     const mod_table_t *t = def ? mod_def_table(def, name) : NULL;
     if (!t || !visible(s, t) || store_table_id(db_store(db), t->name, &id))
         return lc_err_set(err, LC_ENOTFOUND, NO_SUCH_TABLE, name);
+    if (t->is_event && s->v1)
+        return lc_err_set(err, LC_EUNSUPPORTED,
+                          "subscribing to event table `%s` requires WebSocket v2", name);
     if (tlist_add(l, id, t->name, t->is_event))
         return lc_err_set(err, LC_ENOMEM, "out of memory");
     return LC_OK;
@@ -1167,6 +1178,454 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     op_free(op);
 }
 
+/* ---------------------------------------------------------------- v1 (protocol.md §6, §4.8)
+ *
+ * A v1 session shares the machinery above: its Subscribe/SubscribeSingle/
+ * SubscribeMulti become query sets (the legacy Subscribe's set has the id
+ * V1_LEGACY_SET and is replaced by the next Subscribe), reads run on the
+ * executor, messages go through deliver.  What differs is the codec
+ * (net_v1_*), and that execution errors never close the connection: a
+ * failed call is a TransactionUpdate with status Failed.  Calls whose
+ * arguments came as JSON are converted on the executor first and queued
+ * from there, behind messages of the same client queued meanwhile. */
+
+#define V1_LEGACY_SET UINT32_MAX
+
+static void v1_send(session_t *s, const net_v1_server_msg_t *m, bool rows, uint64_t offset)
+{
+    lc_buf_t b;
+    lc_err_t err;
+    lc_buf_init(&b);
+    if (net_v1_encode_server(&b, s->json, true, m, &err))
+        encode_failed(s, &err);
+    else
+        deliver(s, &b, rows, offset);
+    lc_buf_free(&b);
+}
+
+static void v1_sub_error(session_t *s, const net_v1_client_msg_t *m, const char *msg)
+{
+    net_v1_server_msg_t r = {.kind = NET_V1_SM_SUBSCRIPTION_ERROR,
+                             .request_id = m->request_id,
+                             .has_request_id = true,
+                             .query_id = m->query_id,
+                             .has_query_id = m->kind != NET_V1_CM_SUBSCRIBE,
+                             .error = msg};
+    v1_send(s, &r, false, 0);
+}
+
+/* The row type of table name, for JSON rows (executor). */
+static void v1_row_type(db_t *db, const char *name, net_v1_table_update_t *t)
+{
+    const mod_def_t *def = db_def(db);
+    const mod_table_t *mt = def ? mod_def_table(def, name) : NULL;
+    t->ts = def ? &def->typespace : NULL;
+    t->row_type = mt ? mt->row_type : NULL;
+}
+
+/* v1 TableUpdates of a scan: rows as inserts, or as deletes. */
+static int v1_tables(db_t *db, const tlist_t *l, const store_rows_t *rows, bool keep_empty,
+                     bool as_deletes, net_v1_table_update_t **out, uint32_t *n)
+{
+    *out = l->n ? lc_calloc(l->n, sizeof **out) : NULL;
+    *n = 0;
+    if (l->n && !*out)
+        return LC_ENOMEM;
+    for (uint32_t i = 0; i < l->n; i++) {
+        if (rows[i].count == 0 && !keep_empty)
+            continue;
+        net_v1_table_update_t *t = &(*out)[(*n)++];
+        t->table_id = l->t[i].table_id;
+        t->table_name = l->t[i].name;
+        v1_row_type(db, l->t[i].name, t);
+        rows_from_scan(&rows[i], as_deletes ? &t->deletes : &t->inserts);
+    }
+    return LC_OK;
+}
+
+static void v1_drop_set(session_t *s, uint32_t pos)
+{
+    qset_free(&s->sets[pos]);
+    memmove(&s->sets[pos], &s->sets[pos + 1], (s->nsets - pos - 1) * sizeof *s->sets);
+    s->nsets--;
+    atomic_fetch_sub(&s->api->stats.subscriptions, 1);
+}
+
+/* Subscribe (the legacy set), SubscribeSingle and SubscribeMulti. */
+static void v1_subscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
+{
+    uint64_t t0 = lc_now_mono_us();
+    bool legacy = m->kind == NET_V1_CM_SUBSCRIBE, single = m->kind == NET_V1_CM_SUBSCRIBE_SINGLE;
+    uint32_t id = legacy ? V1_LEGACY_SET : m->query_id, pos;
+    lc_err_t err;
+    if (!legacy && find_set(s, id, NULL)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "query id %u is already in use", id);
+        v1_sub_error(s, m, msg);
+        return;
+    }
+    tlist_t l = {0};
+    store_rows_t *rows = NULL;
+    net_v1_table_update_t *tu = NULL;
+    uint32_t ntu = 0;
+    uint64_t offset = 0;
+    int rc = LC_OK;
+    for (uint32_t i = 0; rc == LC_OK && i < m->nqueries; i++)
+        rc = resolve_query(s, db, m->queries[i], legacy, &l, &err);
+    if (rc == LC_OK)
+        rc = scan_tables(db, &l, &rows, &offset, &err);
+    if (rc == LC_OK && v1_tables(db, &l, rows, single, false, &tu, &ntu))
+        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+    if (rc == LC_OK && legacy && find_set(s, id, &pos))
+        v1_drop_set(s, pos); /* Subscribe replaces the whole legacy set */
+    if (rc == LC_OK && (rc = add_set(s, id, &l)))
+        lc_err_set(&err, rc, "out of memory");
+    if (rc == LC_OK) {
+        atomic_fetch_add(&s->api->stats.subscriptions, 1);
+        net_v1_server_msg_t r = {.kind = legacy   ? NET_V1_SM_INITIAL_SUBSCRIPTION
+                                         : single ? NET_V1_SM_SUBSCRIBE_APPLIED
+                                                  : NET_V1_SM_SUBSCRIBE_MULTI_APPLIED,
+                                 .request_id = m->request_id,
+                                 .query_id = m->query_id,
+                                 .duration_us = (int64_t)(lc_now_mono_us() - t0),
+                                 .ntables = ntu,
+                                 .tables = tu};
+        v1_send(s, &r, true, offset);
+    } else {
+        v1_sub_error(s, m, err.msg);
+    }
+    lc_free(tu);
+    scans_free(rows, l.n);
+    lc_free(l.t);
+}
+
+/* Unsubscribe and UnsubscribeMulti: the set's rows come back as deletes. */
+static void v1_unsubscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
+{
+    uint64_t t0 = lc_now_mono_us();
+    uint32_t pos;
+    qset_t *q = find_set(s, m->query_id, &pos);
+    bool single = m->kind == NET_V1_CM_UNSUBSCRIBE;
+    if (!q || (single && q->ntables != 1)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Subscription not found: query id %u", m->query_id);
+        v1_sub_error(s, m, msg);
+        return;
+    }
+    tlist_t l = {q->tables, q->ntables, q->ntables};
+    store_rows_t *rows = NULL;
+    net_v1_table_update_t *tu = NULL;
+    uint32_t ntu = 0;
+    uint64_t offset = 0;
+    lc_err_t err;
+    int rc = scan_tables(db, &l, &rows, &offset, &err);
+    if (rc == LC_OK && v1_tables(db, &l, rows, single, true, &tu, &ntu))
+        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+    if (rc == LC_OK) {
+        net_v1_server_msg_t r = {.kind = single ? NET_V1_SM_UNSUBSCRIBE_APPLIED
+                                                : NET_V1_SM_UNSUBSCRIBE_MULTI_APPLIED,
+                                 .request_id = m->request_id,
+                                 .query_id = m->query_id,
+                                 .duration_us = (int64_t)(lc_now_mono_us() - t0),
+                                 .ntables = ntu,
+                                 .tables = tu};
+        v1_send(s, &r, true, offset);
+    } else {
+        v1_sub_error(s, m, err.msg);
+    }
+    lc_free(tu);
+    scans_free(rows, l.n);
+    if (rc == LC_OK)
+        v1_drop_set(s, pos);
+}
+
+static void v1_one_off(session_t *s, db_t *db, const net_v1_client_msg_t *m)
+{
+    uint64_t t0 = lc_now_mono_us();
+    tlist_t l = {0};
+    store_rows_t *rows = NULL;
+    net_v1_table_update_t *tu = NULL;
+    uint32_t ntu = 0;
+    uint64_t offset = 0;
+    lc_err_t err;
+    int rc = m->nqueries == 1 ? resolve_query(s, db, m->queries[0], false, &l, &err)
+                              : lc_err_set(&err, LC_EINVAL, "no query");
+    if (rc == LC_OK)
+        rc = scan_tables(db, &l, &rows, &offset, &err);
+    if (rc == LC_OK && v1_tables(db, &l, rows, true, false, &tu, &ntu))
+        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+    net_v1_server_msg_t r = {.kind = NET_V1_SM_ONE_OFF_QUERY_RESPONSE,
+                             .message_id = m->message_id,
+                             .message_id_len = m->message_id_len,
+                             .error = rc ? err.msg : NULL,
+                             .ntables = rc ? 0 : ntu,
+                             .tables = tu,
+                             .duration_us = (int64_t)(lc_now_mono_us() - t0)};
+    v1_send(s, &r, rc == LC_OK, offset);
+    lc_free(tu);
+    scans_free(rows, l.n);
+    lc_free(l.t);
+}
+
+/* The v1 TableUpdates of session s for a transaction: one per changed
+ * table any of its sets reads (tr's arena). */
+static int v1_updates(session_t *s, tx_rows_t *tr, net_v1_table_update_t **out, uint32_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    uint32_t cap = 0;
+    for (uint32_t i = 0; i < s->nsets; i++) cap += s->sets[i].ntables;
+    if (cap == 0)
+        return LC_OK;
+    net_v1_table_update_t *tu = lc_arena_zalloc(&tr->arena, cap * sizeof *tu);
+    if (!tu)
+        return LC_ENOMEM;
+    for (uint32_t i = 0; i < s->nsets; i++) {
+        for (uint32_t j = 0; j < s->sets[i].ntables; j++) {
+            const qtable_t *q = &s->sets[i].tables[j];
+            const store_table_changes_t *c;
+            const tx_table_t *t = tx_rows_table(tr, q->table_id, &c);
+            bool seen = false;
+            for (uint32_t k = 0; k < *n && !seen; k++) seen = tu[k].table_id == q->table_id;
+            if (seen || !t || (c->ninserts == 0 && c->ndeletes == 0))
+                continue;
+            if (t->rc)
+                return t->rc;
+            net_v1_table_update_t *u = &tu[(*n)++];
+            u->table_id = q->table_id;
+            u->table_name = q->name;
+            v1_row_type(s->e->db, q->name, u);
+            u->inserts = t->ins;
+            u->deletes = t->del;
+        }
+    }
+    *out = tu;
+    return LC_OK;
+}
+
+/* A non-caller's update (§4.8): light when asked or for V10 modules
+ * (which hide reducer details from others); full otherwise. */
+static void v1_fanout(session_t *s, tx_rows_t *tr, const store_changeset_t *cs,
+                      const mod_caller_t *caller)
+{
+    net_v1_table_update_t *tu;
+    uint32_t n;
+    lc_err_t err;
+    if (v1_updates(s, tr, &tu, &n)) {
+        lc_err_set(&err, LC_ENOMEM, "out of memory");
+        encode_failed(s, &err);
+        return;
+    }
+    if (n == 0)
+        return;
+    const mod_def_t *def = db_def(s->e->db);
+    bool light = s->light || !def || def->version == MOD_DEF_V10;
+    net_v1_server_msg_t m = {.kind = light ? NET_V1_SM_TRANSACTION_UPDATE_LIGHT
+                                           : NET_V1_SM_TRANSACTION_UPDATE,
+                             .status = NET_V1_COMMITTED,
+                             .ntables = n,
+                             .tables = tu,
+                             .timestamp_us = caller ? caller->timestamp_us : lc_now_wall_us(),
+                             .identity = caller ? caller->identity : NULL,
+                             .connection_id = caller ? caller->connection_id : NULL,
+                             .reducer_name = "",
+                             .reducer_id = UINT32_MAX};
+    v1_send(s, &m, true, cs->tx_offset);
+}
+
+/* db_call's callback for a v1 caller: its TransactionUpdate, committed or
+ * failed (§4.8); NoSuccessNotify drops an empty success. */
+static void v1_reducer_done(void *arg, const db_call_result_t *res)
+{
+    op_t *op = arg;
+    session_t *s = op->s;
+    const net_v1_client_msg_t *m = op->m1;
+    const mod_outcome_t *o = &res->outcome;
+    atomic_fetch_add(&s->api->stats.reducer_calls, 1);
+    atomic_fetch_add(&s->api->stats.reducer_us, o->wall_us);
+    if (o->status != MOD_OK)
+        atomic_fetch_add(&s->api->stats.reducer_errors, 1);
+    if (!sess_live(s)) {
+        op_free(op);
+        return;
+    }
+    char text[sizeof o->message];
+    snprintf(text, sizeof text, "%s", o->message);
+    utf8_trim(text);
+    const mod_def_t *def = db_def(s->e->db);
+    const mod_reducer_t *r = def ? mod_def_reducer(def, m->name) : NULL;
+    tx_rows_t tr = {.cs = res->cs};
+    lc_arena_init(&tr.arena, 4096);
+    net_v1_table_update_t *tu = NULL;
+    uint32_t n = 0;
+    int rc = LC_OK;
+    bool ok = o->status == MOD_OK;
+    if (ok && res->cs && res->tx_offset) {
+        lc_arena_free(&tr.arena);
+        if ((rc = tx_rows_init(&tr, res->cs)) == LC_OK)
+            rc = v1_updates(s, &tr, &tu, &n);
+    }
+    net_v1_server_msg_t u = {.kind = NET_V1_SM_TRANSACTION_UPDATE,
+                             .status = ok ? NET_V1_COMMITTED : NET_V1_FAILED,
+                             .error = text,
+                             .ntables = n,
+                             .tables = tu,
+                             .timestamp_us = res->timestamp_us,
+                             .identity = s->caller.claims.identity.le,
+                             .connection_id = s->connection_id,
+                             .reducer_name = m->name,
+                             .reducer_id = r ? r->id : UINT32_MAX,
+                             .args = m->args,
+                             .args_len = m->args_len,
+                             .request_id = m->request_id,
+                             .duration_us = (int64_t)o->wall_us};
+    if (rc) {
+        lc_err_t err;
+        lc_err_set(&err, rc, "out of memory");
+        encode_failed(s, &err);
+    } else if (!(ok && n == 0 && m->flags == NET_V1_NO_SUCCESS_NOTIFY)) {
+        v1_send(s, &u, ok, ok ? res->tx_offset : 0);
+    }
+    lc_arena_free(&tr.arena);
+    op_free(op);
+}
+
+static void caller_of(session_t *s, mod_caller_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->timestamp_us = lc_now_wall_us();
+    memcpy(c->identity, s->caller.claims.identity.le, 32);
+    memcpy(c->connection_id, s->connection_id, 16);
+}
+
+/* Answer a call that was never made (v1_reducer_done owns op). */
+static void v1_call_refused(op_t *op, const char *fmt, const char *name, const char *why)
+{
+    db_call_result_t res;
+    memset(&res, 0, sizeof res);
+    res.outcome.status = MOD_BAD_REQUEST;
+    snprintf(res.outcome.message, sizeof res.outcome.message, fmt, name, why);
+    res.timestamp_us = lc_now_wall_us();
+    v1_reducer_done(op, &res);
+}
+
+/* A call with JSON arguments (executor): to BSATN through the reducer's
+ * parameter types, then queued. */
+static void v1_json_call(op_t *op, db_t *db)
+{
+    const net_v1_client_msg_t *m = op->m1;
+    const mod_def_t *def = db_def(db);
+    const mod_reducer_t *r = def ? mod_def_reducer(def, m->name) : NULL;
+    if (!r) {
+        v1_call_refused(op, "no such reducer `%.200s`%s", m->name, "");
+        return;
+    }
+    lc_arena_t a;
+    lc_arena_init(&a, 0);
+    lc_buf_t args;
+    lc_buf_init(&args);
+    sats_value_t v;
+    lc_err_t e;
+    const char *text = m->args_len ? (const char *)m->args : "[]";
+    size_t len = m->args_len ? m->args_len : 2;
+    if (sats_json_decode(&a, text, len, &def->typespace, r->params, &v, &e) ||
+        sats_bsatn_encode(&args, &def->typespace, r->params, &v, &e)) {
+        v1_call_refused(op, "invalid arguments for reducer `%s`: %.300s", m->name, e.msg);
+    } else {
+        mod_caller_t c;
+        caller_of(op->s, &c);
+        if (db_call(db, m->name, args.data, args.len, &c, v1_reducer_done, op))
+            v1_call_refused(op, "cannot call reducer `%.200s`: %s", m->name, "module exited");
+    }
+    lc_buf_free(&args);
+    lc_arena_free(&a);
+}
+
+/* Every v1 message but a BSATN call, on the executor. */
+static void v1_exec(void *arg, db_t *db)
+{
+    op_t *op = arg;
+    session_t *s = op->s;
+    const net_v1_client_msg_t *m = op->m1;
+    if (!sess_live(s)) {
+        op_free(op);
+        return;
+    }
+    switch (m->kind) {
+    case NET_V1_CM_CALL_REDUCER:
+        v1_json_call(op, db); /* owns op */
+        return;
+    case NET_V1_CM_SUBSCRIBE:
+    case NET_V1_CM_SUBSCRIBE_SINGLE:
+    case NET_V1_CM_SUBSCRIBE_MULTI:
+        v1_subscribe(s, db, m);
+        break;
+    case NET_V1_CM_UNSUBSCRIBE:
+    case NET_V1_CM_UNSUBSCRIBE_MULTI:
+        v1_unsubscribe(s, db, m);
+        break;
+    case NET_V1_CM_ONE_OFF_QUERY:
+        v1_one_off(s, db, m);
+        break;
+    case NET_V1_CM_CALL_PROCEDURE: {
+        net_v1_server_msg_t r = {.kind = NET_V1_SM_PROCEDURE_RESULT,
+                                 .error = "procedures are not supported yet",
+                                 .request_id = m->request_id};
+        v1_send(s, &r, false, 0);
+        break;
+    }
+    }
+    op_free(op);
+}
+
+static int v1_submit(session_t *s, frame_t *f, const net_v1_client_msg_t *m)
+{
+    op_t *op = lc_calloc(1, sizeof *op);
+    if (!op)
+        return LC_ENOMEM;
+    op->s = s;
+    op->f = f;
+    op->m1 = m;
+    op->request_id = m->request_id;
+    sess_ref(s);
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    int rc;
+    if (m->kind == NET_V1_CM_CALL_REDUCER && !m->json) {
+        mod_caller_t c;
+        caller_of(s, &c);
+        rc = db_call(s->e->db, m->name, m->args, m->args_len, &c, v1_reducer_done, op);
+    } else {
+        rc = db_exec(s->e->db, v1_exec, op);
+    }
+    if (rc)
+        op_free(op);
+    return rc;
+}
+
+/* One v1 message, binary (BSATN) or text (JSON) whatever was negotiated
+ * (§1.4); only a message that cannot be read closes the connection. */
+static void v1_handle_locked(session_t *s, net_ws_msg_t *msg)
+{
+    frame_t *f = lc_malloc(sizeof *f);
+    if (!f) {
+        net_ws_msg_free(msg);
+        fail_locked(s, NET_WS_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    atomic_init(&f->refs, 1);
+    lc_arena_init(&f->arena, 1024);
+    f->msg = msg;
+    lc_err_t err;
+    net_v1_client_msg_t *m = lc_arena_alloc(&f->arena, sizeof *m);
+    int rc = m ? net_v1_decode_client(&f->arena, !msg->binary, msg->data, msg->len, m, &err)
+               : lc_err_set(&err, LC_ENOMEM, "out of memory");
+    if (rc == LC_OK && (rc = v1_submit(s, f, m)))
+        lc_err_set(&err, rc, rc == LC_EBUSY ? "module exited" : "out of memory");
+    if (rc)
+        fail_locked(s, rc == LC_EBUSY ? NET_WS_GOING_AWAY : NET_WS_INTERNAL_ERROR, err.msg);
+    frame_unref(f);
+}
+
 /* ---------------------------------------------------------------- client messages (arrival) */
 
 /* Hand one decoded message to the executor (invariant 2). */
@@ -1200,6 +1659,10 @@ static void handle_locked(session_t *s, net_ws_msg_t *msg)
 {
     if (s->failed) {
         net_ws_msg_free(msg);
+        return;
+    }
+    if (s->v1) {
+        v1_handle_locked(s, msg);
         return;
     }
     if (!msg->binary) {
@@ -1310,6 +1773,15 @@ static void send_initial_connection(session_t *s)
     lc_err_t err;
     lc_buf_init(&b);
     const char *token = s->caller.token ? s->caller.token : "";
+    if (s->v1) {
+        net_v1_server_msg_t m = {.kind = NET_V1_SM_IDENTITY_TOKEN,
+                                 .identity = s->caller.claims.identity.le,
+                                 .connection_id = s->connection_id,
+                                 .token = token};
+        v1_send(s, &m, false, 0);
+        lc_buf_free(&b);
+        return;
+    }
     if (net_v2_encode_initial_connection(&b, true, s->caller.claims.identity.le, s->connection_id,
                                          token, &err))
         encode_failed(s, &err);
@@ -1428,7 +1900,8 @@ static int parse_params(session_t *s, net_http_req_t *req, char *why, size_t cap
                  v);
         return 400;
     }
-    s->confirmed = true; /* the v2/v3 default */
+    s->light = param(req, "light", &v) == LC_OK && strcmp(v, "true") == 0;
+    s->confirmed = true; /* the v2/v3 default; v1's is false (check_request) */
     if ((rc = param(req, "confirmed", &v)) == LC_OK) {
         if (strcmp(v, "false") == 0)
             s->confirmed = false;
@@ -1480,7 +1953,12 @@ static int check_request(session_t *s, net_http_req_t *req, const char **proto, 
         snprintf(why, cap, "no valid protocol selected");
         return 400;
     }
-    s->v3 = *proto == PROTOCOLS[0];
+    s->v3 = *proto == PROTOCOLS[PROTO_V3];
+    s->v1 = *proto == PROTOCOLS[PROTO_V1_BSATN] || *proto == PROTOCOLS[PROTO_V1_JSON];
+    s->json = *proto == PROTOCOLS[PROTO_V1_JSON];
+    const char *v;
+    if (s->v1 && param(req, "confirmed", &v) != LC_OK)
+        s->confirmed = false; /* v1's default (§1.1) */
     return 0;
 }
 
@@ -1623,6 +2101,11 @@ void api_sessions_on_commit(api_t *api, db_entry_t *e, const store_changeset_t *
         net_query_set_update_t *sets;
         uint32_t nsets = 0;
         lc_err_t err;
+        if (rc == LC_OK && s->v1) {
+            v1_fanout(s, &tr, cs, caller);
+            sess_unref(s);
+            continue;
+        }
         if (rc == LC_OK)
             rc = session_updates(s, &tr, &sets, &nsets);
         if (rc) {
@@ -1656,7 +2139,7 @@ void api_sessions_on_durable(api_t *api, db_entry_t *e, uint64_t offset)
                 s->held_tail = NULL;
             s->held_bytes -= h->len;
             if (!s->failed && s->state < SS_CLOSING)
-                net_ws_send(s->ws, true, h->data, h->len);
+                net_ws_send(s->ws, !s->json, h->data, h->len);
             lc_free(h);
         }
         pthread_mutex_unlock(&s->mu);

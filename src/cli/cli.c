@@ -3,22 +3,19 @@
  * `lightcone --help` prints it, and each handler prints its own usage line
  * from it on `--help` or bad arguments.
  */
+#include <dirent.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "cli.h"
+#include "auth/auth.h"
+#include "cli_int.h"
 #include "durability/durability.h"
 #include "server/server.h"
-
-typedef struct cli_command {
-    const char *name;
-    const char *summary;
-    const char *usage; /* options, one per line */
-    int (*run)(const struct cli_command *cmd, int argc, char **argv);
-} cli_command_t;
 
 static int cmd_start(const cli_command_t *cmd, int argc, char **argv);
 static int cmd_version(const cli_command_t *cmd, int argc, char **argv);
@@ -27,7 +24,11 @@ static int cmd_restore(const cli_command_t *cmd, int argc, char **argv);
 static int cmd_help(const cli_command_t *cmd, int argc, char **argv);
 /* cmd_build.c */
 extern const char cli_build_summary[], cli_build_usage[];
-int cli_cmd_build(const cli_command_t *cmd, int argc, char **argv);
+
+#define COMMON_USAGE                                                                               \
+    "  -s, --server SERVER  a saved server's name or a URL (default: the default server)\n"        \
+    "  --json               print JSON (call, sql, describe, list, identity, server list)\n"       \
+    "  -y, --yes            do not ask for confirmation\n"
 
 static const cli_command_t commands[] = {
     {"start", "Start a Lightcone server",
@@ -54,6 +55,46 @@ static const cli_command_t commands[] = {
      "  --data-dir DIR       the server's data directory (default as for start)\n",
      cmd_restore},
     {"build", cli_build_summary, cli_build_usage, cli_cmd_build},
+    {"publish", "Build (or take) a module and create or update a database",
+     "  [NAME]               the database (default: a new unnamed database)\n"
+     "  -p, --module-path DIR  build the C module project in DIR first (default .)\n"
+     "  -b, --bin-path FILE  publish this .wasm instead of building\n"
+     "  -c, --delete-data    clear the database's data (asks, or pass -y)\n" COMMON_USAGE,
+     cli_cmd_publish},
+    {"delete", "Delete a database and all its data",
+     "  NAME                 the database\n" COMMON_USAGE, cli_cmd_delete},
+    {"logs", "Print a database's module logs (owner only)",
+     "  NAME                 the database\n"
+     "  -n, --num-lines N    only the last N lines\n"
+     "  -f, --follow         keep printing new lines\n"
+     "  --format text|json   text (default) or the server's JSON lines\n"
+     "  -l, --level LEVEL    only lines at LEVEL or above (trace .. panic)\n" COMMON_USAGE,
+     cli_cmd_logs},
+    {"call", "Call a reducer",
+     "  NAME REDUCER [ARGS...]  each ARG is one JSON value: 5, '\"text\"', '[1,2]';\n"
+     "                       options go before NAME\n" COMMON_USAGE,
+     cli_cmd_call},
+    {"sql", "Run a SQL query and print the result as a table",
+     "  NAME \"QUERY\"         the database and one SQL statement\n" COMMON_USAGE, cli_cmd_sql},
+    {"describe", "Show what the server knows of a database",
+     "  NAME                 the database\n" COMMON_USAGE, cli_cmd_describe},
+    {"list", "List the databases owned by your identity", COMMON_USAGE, cli_cmd_list},
+    {"identity", "Print your identity on a server; 'identity new' gets a new one",
+     "  [new]                ask the server for a new identity and keep its token\n" COMMON_USAGE,
+     cli_cmd_identity},
+    {"login", "Store a token for a server",
+     "  --token TOKEN        store this token\n"
+     "  --server-issued-login [SERVER]  ask the server for a new identity\n"
+     "  show                 print the identity you are logged in as\n" COMMON_USAGE,
+     cli_cmd_login},
+    {"logout", "Forget the token stored for a server", COMMON_USAGE, cli_cmd_logout},
+    {"server", "Manage saved servers",
+     "  add NAME URL [-d]    save a server (-d, --default: make it the default)\n"
+     "  list                 list saved servers (local = " CLI_LOCAL_URL " is built in)\n"
+     "  set-default NAME     use NAME when -s is not given\n"
+     "  remove NAME          forget a server and its token\n"
+     "  ping [NAME]          check that a server answers\n" COMMON_USAGE,
+     cli_cmd_server},
     {"version", "Print the version", "", cmd_version},
     {"help", "Show help for a command", "  [COMMAND]\n", cmd_help},
 };
@@ -77,13 +118,13 @@ static void print_overview(FILE *f)
     fprintf(f, "\nRun 'lightcone COMMAND --help' for a command's options.\n");
 }
 
-static void print_usage(FILE *f, const cli_command_t *cmd)
+void cli_print_usage(FILE *f, const cli_command_t *cmd)
 {
     fprintf(f, "%s\n\nUsage: lightcone %s [OPTIONS]\n%s%s", cmd->summary, cmd->name,
             cmd->usage[0] ? "\nOptions:\n" : "", cmd->usage);
 }
 
-static int usage_error(const cli_command_t *cmd, const char *fmt, const char *arg)
+int cli_usage_error(const cli_command_t *cmd, const char *fmt, const char *arg)
 {
     fprintf(stderr, "error: ");
     fprintf(stderr, fmt, arg);
@@ -108,28 +149,28 @@ static int parse_start_option(const cli_command_t *cmd, server_config_t *cfg, in
     switch (opt) {
     case 'l':
         if (set_string(cfg->listen_addr, sizeof cfg->listen_addr, arg))
-            return usage_error(cmd, "--listen-addr: bad value '%s'", arg);
+            return cli_usage_error(cmd, "--listen-addr: bad value '%s'", arg);
         return 0;
     case 'd':
         if (set_string(cfg->data_dir, sizeof cfg->data_dir, arg))
-            return usage_error(cmd, "--data-dir: bad value '%s'", arg);
+            return cli_usage_error(cmd, "--data-dir: bad value '%s'", arg);
         return 0;
     case 'm':
         cfg->in_memory = true;
         return 0;
     case 'P':
         if (set_string(cfg->jwt_priv_key_path, sizeof cfg->jwt_priv_key_path, arg))
-            return usage_error(cmd, "--jwt-priv-key-path: bad value '%s'", arg);
+            return cli_usage_error(cmd, "--jwt-priv-key-path: bad value '%s'", arg);
         return 0;
     case 'p':
         if (set_string(cfg->jwt_pub_key_path, sizeof cfg->jwt_pub_key_path, arg))
-            return usage_error(cmd, "--jwt-pub-key-path: bad value '%s'", arg);
+            return cli_usage_error(cmd, "--jwt-pub-key-path: bad value '%s'", arg);
         return 0;
     case 't': {
         char *end;
         unsigned long ms = strtoul(arg, &end, 10);
         if (*end || ms > 3600000)
-            return usage_error(cmd, "--reducer-timeout-ms: expected 0-3600000, got '%s'", arg);
+            return cli_usage_error(cmd, "--reducer-timeout-ms: expected 0-3600000, got '%s'", arg);
         cfg->reducer_timeout_ms = (uint32_t)ms;
         return 0;
     }
@@ -138,10 +179,10 @@ static int parse_start_option(const cli_command_t *cmd, server_config_t *cfg, in
         return 0;
     case 'v':
         if (lc_log_level_parse(arg, &cfg->log_level))
-            return usage_error(cmd,
-                               "--log-level: expected error, warn, info, debug or trace, "
-                               "got '%s'",
-                               arg);
+            return cli_usage_error(cmd,
+                                   "--log-level: expected error, warn, info, debug or trace, "
+                                   "got '%s'",
+                                   arg);
         cfg->set_log_level = true;
         return 0;
     case 'f':
@@ -150,10 +191,10 @@ static int parse_start_option(const cli_command_t *cmd, server_config_t *cfg, in
         else if (strcmp(arg, "json") == 0)
             cfg->log_format = LC_LOG_JSON;
         else
-            return usage_error(cmd, "--log-format: expected text or json, got '%s'", arg);
+            return cli_usage_error(cmd, "--log-format: expected text or json, got '%s'", arg);
         return 0;
     default:
-        return usage_error(cmd, "%s", "unknown option");
+        return cli_usage_error(cmd, "%s", "unknown option");
     }
 }
 
@@ -182,17 +223,17 @@ static int cmd_start(const cli_command_t *cmd, int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'h') {
-            print_usage(stdout, cmd);
+            cli_print_usage(stdout, cmd);
             return CLI_EXIT_OK;
         }
         if (opt == '?')
-            return usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
         int rc = parse_start_option(cmd, &cfg, opt, optarg);
         if (rc != 0)
             return rc;
     }
     if (optind < argc)
-        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     lc_log_set_level(cfg.log_level);
     lc_log_set_format(cfg.log_format);
     if (server_run(&cfg, &err) != LC_OK) {
@@ -222,28 +263,106 @@ static int parse_two_args(const cli_command_t *cmd, int argc, char **argv, char 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'h') {
-            print_usage(stdout, cmd);
+            cli_print_usage(stdout, cmd);
             return -1;
         }
         if (opt == '?')
-            return usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
         if (set_string(data_dir, cap, optarg))
-            return usage_error(cmd, "--data-dir: bad value '%s'", optarg);
+            return cli_usage_error(cmd, "--data-dir: bad value '%s'", optarg);
     }
     if (argc - optind != 2)
-        return usage_error(cmd, "%s", "expected two arguments");
+        return cli_usage_error(cmd, "%s", "expected two arguments");
     if (data_dir[0] == 0)
-        return usage_error(cmd, "%s", "no data directory: pass --data-dir");
+        return cli_usage_error(cmd, "%s", "no data directory: pass --data-dir");
     *a = argv[optind];
     *b = argv[optind + 1];
     return 0;
 }
 
+/* The directory of database `name` under data_dir: a hosted database is
+ * DATA/databases/<identity>/ with its names in database.json (db.h's
+ * registry); a directory named `name` itself is taken as it is (databases
+ * written by other tools, such as the crash tests' child). */
 static int database_dir(char *out, size_t cap, const char *data_dir, const char *name)
 {
     if (name[0] == 0 || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return -1;
-    return snprintf(out, cap, "%s/databases/%s", data_dir, name) < (int)cap ? 0 : -1;
+    if (snprintf(out, cap, "%s/databases/%s", data_dir, name) >= (int)cap)
+        return -1;
+    struct stat st;
+    if (stat(out, &st) == 0)
+        return 0;
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/databases", data_dir);
+    DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        char meta[PATH_MAX + 400];
+        snprintf(meta, sizeof meta, "%s/%s/database.json", dir, de->d_name);
+        json_t *j = json_load_file(meta, 0, NULL), *n;
+        size_t i;
+        bool found = false;
+        json_array_foreach(json_object_get(j, "names"), i, n) found |=
+            json_is_string(n) && strcmp(json_string_value(n), name) == 0;
+        json_decref(j);
+        if (found) {
+            closedir(d);
+            return snprintf(out, cap, "%s/%s", dir, de->d_name) < (int)cap ? 0 : -1;
+        }
+    }
+    if (d)
+        closedir(d);
+    return 0; /* not found: the plain path (backup reports it missing) */
+}
+
+/* Copy the database's description (owner, names) beside a backup. */
+static void copy_description(const char *from_dir, const char *to_dir)
+{
+    char src[PATH_MAX + 32], dst[PATH_MAX + 32];
+    if (snprintf(src, sizeof src, "%s/database.json", from_dir) >= (int)sizeof src ||
+        snprintf(dst, sizeof dst, "%s/database.json", to_dir) >= (int)sizeof dst)
+        return;
+    json_t *j = json_load_file(src, 0, NULL);
+    if (j && json_dump_file(j, dst, JSON_INDENT(2)) != 0)
+        fprintf(stderr, "warning: could not copy %s\n", src);
+    json_decref(j);
+}
+
+/* A restored hosted database gets a new identity (the original may still
+ * exist), the name it is restored as, and the backup's owner.  0 and dst
+ * set: hosted; 1: not a hosted database's backup (restore under its
+ * name); -1: error. */
+static int restore_description(const char *backup, const char *data_dir, const char *name,
+                               char *dst, size_t cap)
+{
+    char src[PATH_MAX + 32];
+    if (snprintf(src, sizeof src, "%s/database.json", backup) >= (int)sizeof src)
+        return -1;
+    json_t *j = json_load_file(src, 0, NULL);
+    const char *owner = json_string_value(json_object_get(j, "owner"));
+    if (!owner) {
+        json_decref(j);
+        return 1;
+    }
+    uint8_t rnd[16];
+    char subject[33], hex[AUTH_IDENTITY_HEX_LEN + 1];
+    lc_random_bytes(rnd, sizeof rnd);
+    lc_hex_encode(subject, rnd, sizeof rnd);
+    auth_identity_t id;
+    auth_identity_from_claims("lightcone-database", subject, &id);
+    auth_identity_to_hex(&id, hex);
+    if (snprintf(dst, cap, "%s/databases/%s", data_dir, hex) >= (int)cap) {
+        json_decref(j);
+        return -1;
+    }
+    json_t *meta = json_pack("{s:s, s:s, s:[s]}", "identity", hex, "owner", owner, "names", name);
+    json_decref(j);
+    char tmp[PATH_MAX + 128];
+    int rc = snprintf(tmp, sizeof tmp, "%s.json", dst) < (int)sizeof tmp ? 0 : -1;
+    /* moved into the directory once the data is in place */
+    rc = rc == 0 && meta && json_dump_file(meta, tmp, JSON_INDENT(2)) == 0 ? 0 : -1;
+    json_decref(meta);
+    return rc;
 }
 
 static void print_recovery(const char *what, const char *dir, const dur_recovery_info_t *info)
@@ -261,13 +380,14 @@ static int cmd_backup(const cli_command_t *cmd, int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (database_dir(src, sizeof src, data_dir, name) != 0)
-        return usage_error(cmd, "bad database name '%s'", name);
+        return cli_usage_error(cmd, "bad database name '%s'", name);
     lc_err_t err;
     dur_recovery_info_t info;
     if (dur_backup(src, dst, &info, &err) != LC_OK) {
         fprintf(stderr, "error: backup of %s failed: %s\n", name, err.msg);
         return CLI_EXIT_FAILURE;
     }
+    copy_description(src, dst);
     print_recovery("backed up to", dst, &info);
     return CLI_EXIT_OK;
 }
@@ -279,13 +399,30 @@ static int cmd_restore(const cli_command_t *cmd, int argc, char **argv)
     int rc = parse_two_args(cmd, argc, argv, data_dir, sizeof data_dir, &src, &name);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    if (database_dir(dst, sizeof dst, data_dir, name) != 0)
-        return usage_error(cmd, "bad database name '%s'", name);
+    if (name[0] == 0 || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return cli_usage_error(cmd, "bad database name '%s'", name);
+    int hosted = restore_description(src, data_dir, name, dst, sizeof dst);
+    if (hosted < 0) {
+        fprintf(stderr, "error: cannot write the restored database's description\n");
+        return CLI_EXIT_FAILURE;
+    }
+    if (hosted > 0)
+        snprintf(dst, sizeof dst, "%s/databases/%s", data_dir, name);
     lc_err_t err;
     dur_recovery_info_t info;
     if (dur_restore(src, dst, &info, &err) != LC_OK) {
         fprintf(stderr, "error: restore of %s failed: %s\n", name, err.msg);
         return CLI_EXIT_FAILURE;
+    }
+    if (hosted == 0) {
+        char from[PATH_MAX + 128], to[PATH_MAX + 128];
+        if (snprintf(from, sizeof from, "%s.json", dst) >= (int)sizeof from ||
+            snprintf(to, sizeof to, "%s/database.json", dst) >= (int)sizeof to ||
+            rename(from, to) != 0) {
+            fprintf(stderr, "error: cannot install %s\n", to);
+            return CLI_EXIT_FAILURE;
+        }
+        printf("restored as %s; restart the server to serve it\n", name);
     }
     print_recovery("restored into", dst, &info);
     return CLI_EXIT_OK;
@@ -296,7 +433,7 @@ static int cmd_restore(const cli_command_t *cmd, int argc, char **argv)
 static int cmd_version(const cli_command_t *cmd, int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        print_usage(stdout, cmd);
+        cli_print_usage(stdout, cmd);
         return CLI_EXIT_OK;
     }
     printf("lightcone %s (SpacetimeDB 2.x compatible: protocols v1, v2, v3; ABI spacetime_10.x)\n",
@@ -312,8 +449,8 @@ static int cmd_help(const cli_command_t *cmd, int argc, char **argv)
     }
     const cli_command_t *target = find_command(argv[1]);
     if (target == NULL)
-        return usage_error(cmd, "unknown command '%s'", argv[1]);
-    print_usage(stdout, target);
+        return cli_usage_error(cmd, "unknown command '%s'", argv[1]);
+    cli_print_usage(stdout, target);
     return CLI_EXIT_OK;
 }
 

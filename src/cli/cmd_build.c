@@ -26,9 +26,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "cli.h"
-
-struct cli_command;
+#include "cli_int.h"
 
 const char cli_build_summary[] = "Compile a C module project (all *.c in DIR) to wasm32";
 const char cli_build_usage[] =
@@ -37,8 +35,6 @@ const char cli_build_usage[] =
     "  -o, --out FILE       write the module to FILE instead\n"
     "Environment: LIGHTCONE_SDK (the SDK directory), LIGHTCONE_CC (default clang),\n"
     "LIGHTCONE_CFLAGS (extra compiler flags).\n";
-
-int cli_cmd_build(const struct cli_command *cmd, int argc, char **argv);
 
 static const char *const compile_flags[] = {
     "--target=wasm32-wasi",
@@ -168,6 +164,7 @@ typedef struct build {
     char builtins[PATH_MAX];
     glob_t user, lib;
     char *cflags; /* a copy of LIGHTCONE_CFLAGS, cut into words */
+    bool quiet;
 } build_t;
 
 static char **make_argv(build_t *b)
@@ -238,7 +235,7 @@ static int compile(build_t *b)
         return CLI_EXIT_FAILURE;
     }
     struct stat st;
-    if (stat(b->out, &st) == 0)
+    if (!b->quiet && stat(b->out, &st) == 0)
         printf("built %s (%lld bytes)\n", b->out, (long long)st.st_size);
     return CLI_EXIT_OK;
 }
@@ -288,13 +285,8 @@ static int parse(int argc, char **argv, const char **dir, const char **out)
     return 0;
 }
 
-int cli_cmd_build(const struct cli_command *cmd, int argc, char **argv)
+int cli_build_module(const char *dir, const char *out, bool quiet, char *out_path, size_t cap)
 {
-    (void)cmd;
-    const char *dir = NULL, *out = NULL;
-    int rc = parse(argc, argv, &dir, &out);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
     char clean[PATH_MAX];
     if (!fmt(clean, sizeof clean, "%s", dir)) {
         fprintf(stderr, "error: path too long\n");
@@ -307,7 +299,7 @@ int cli_cmd_build(const struct cli_command *cmd, int argc, char **argv)
         fprintf(stderr, "error: %s is not a directory\n", dir);
         return CLI_EXIT_USAGE;
     }
-    build_t b = {.dir = dir, .cc = getenv("LIGHTCONE_CC")};
+    build_t b = {.dir = dir, .cc = getenv("LIGHTCONE_CC"), .quiet = quiet};
     if (!b.cc || !*b.cc)
         b.cc = "clang";
     if (find_sdk(b.sdk) != 0)
@@ -320,12 +312,26 @@ int cli_cmd_build(const struct cli_command *cmd, int argc, char **argv)
         }
         out = def_out;
     }
+    if (out_path && !fmt(out_path, cap, "%s", out)) {
+        fprintf(stderr, "error: path too long\n");
+        return CLI_EXIT_USAGE;
+    }
     b.out = out;
-    rc = compile(&b);
+    int rc = compile(&b);
     if (b.user.gl_pathv)
         globfree(&b.user);
     if (b.lib.gl_pathv)
         globfree(&b.lib);
     lc_free(b.cflags);
     return rc;
+}
+
+int cli_cmd_build(const cli_command_t *cmd, int argc, char **argv)
+{
+    (void)cmd;
+    const char *dir = NULL, *out = NULL;
+    int rc = parse(argc, argv, &dir, &out);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    return cli_build_module(dir, out, false, NULL, 0);
 }

@@ -34,6 +34,7 @@ struct mod_host {
     wasm_instance_t *inst; /* NULL = BROKEN: set up again before the next call */
     mod_abi_ctx_t abi;
     mod_def_t *def;
+    lc_buf_t def_bytes; /* what __describe_module__ wrote, for GET .../schema */
     lc_map_t table_aliases, index_aliases;
     sched_table_t *sched;
     uint32_t nsched;
@@ -225,18 +226,17 @@ int mod_host_create(const mod_host_config_t *cfg, const uint8_t *wasm, size_t le
     h->abi.hooks.schedule = abi_schedule;
     h->abi.hooks.jwt = abi_jwt;
     h->abi.hook_arg = h;
-    lc_buf_t def_bytes;
-    lc_buf_init(&def_bytes);
+    lc_buf_t *def_bytes = &h->def_bytes;
+    lc_buf_init(def_bytes);
     int rc = wasm_module_compile(cfg->engine, wasm, len, progress, progress_arg, &h->mod, err);
     if (rc == LC_OK)
         rc = find_exports(h, err);
     if (rc == LC_OK)
-        rc = new_instance(h, &def_bytes, err);
-    if (rc == LC_OK && def_bytes.len == 0)
+        rc = new_instance(h, def_bytes, err);
+    if (rc == LC_OK && def_bytes->len == 0)
         rc = lc_err_set(err, LC_EINVAL, "`__describe_module__` wrote no module definition");
     if (rc == LC_OK)
-        rc = mod_def_decode(def_bytes.data, def_bytes.len, &h->def, err);
-    lc_buf_free(&def_bytes);
+        rc = mod_def_decode(def_bytes->data, def_bytes->len, &h->def, err);
     if (rc) {
         mod_host_free(h);
         return rc;
@@ -255,6 +255,7 @@ void mod_host_free(mod_host_t *h)
         wasm_module_release(h->mod);
     mod_abi_ctx_free(&h->abi);
     mod_def_free(h->def);
+    lc_buf_free(&h->def_bytes);
     lc_map_free(&h->table_aliases);
     lc_map_free(&h->index_aliases);
     lc_free(h->preinits);
@@ -265,6 +266,12 @@ void mod_host_free(mod_host_t *h)
 const mod_def_t *mod_host_def(const mod_host_t *h)
 {
     return h->def;
+}
+
+const uint8_t *mod_host_def_bytes(const mod_host_t *h, size_t *len)
+{
+    *len = h->def_bytes.len;
+    return h->def_bytes.data;
 }
 
 const uint8_t *mod_host_hash(const mod_host_t *h)

@@ -515,4 +515,20 @@ int mod__validate(const mod__raw_t *raw, mod_def_t *d, mod__errs_t *errs);
 const char *mod__lifecycle_name(int spec);
 const char *mod__algo_name(mod_index_algo_t algo);
 
+/* ---------------------------------------------------------------- RawModuleDef as a type
+ * (def_type.c) */
+
+/* Build, in arena a, a typespace describing RawModuleDef itself (module-
+ * abi.md §5: the V8BackCompat | V9 | V10 sum, every section, and the
+ * recursive AlgebraicType meta-type behind Refs); *raw_module_def is the
+ * root sum.  Every definition mod_def_decode accepts decodes with it
+ * (sats_bsatn_decode), and its typed SATS-JSON is what GET .../schema
+ * answers.  LC_ENOMEM only. */
+int mod_def_raw_typespace(lc_arena_t *a, sats_typespace_t *ts, const sats_type_t **raw_module_def);
+/* Decode RawModuleDef bytes with that type and append the typed SATS-JSON
+ * of the variant's payload (a RawModuleDefV9 or RawModuleDefV10 object);
+ * *version is MOD_DEF_V9 or MOD_DEF_V10.  LC_ECORRUPT for bytes that do
+ * not decode, LC_EUNSUPPORTED for V8, LC_ENOMEM. */
+int mod_def_raw_json(const uint8_t *bytes, size_t len, lc_buf_t *out, int *version, lc_err_t *err);
+
 #endif /* LC_MOD_DEF_H */

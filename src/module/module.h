@@ -64,6 +64,9 @@ int mod_host_create(const mod_host_config_t *cfg, const uint8_t *wasm, size_t le
 void mod_host_free(mod_host_t *h);
 
 const mod_def_t *mod_host_def(const mod_host_t *h);
+/* The RawModuleDef bytes __describe_module__ wrote (BSATN, module-abi.md
+ * §5), owned by h and valid until mod_host_free. */
+const uint8_t *mod_host_def_bytes(const mod_host_t *h, size_t *len);
 const uint8_t *mod_host_hash(const mod_host_t *h);
 
 /* Attach to db, whose tables for this definition exist: source-name

@@ -381,4 +381,132 @@ void net_ws_unref(net_ws_t *ws);
 /* Release a message (any thread). */
 void net_ws_msg_free(net_ws_msg_t *msg);
 
+/* ======================================================= v1 protocol (v1.c, v1_types.c)
+ *
+ * The legacy v1 message set (protocol.md §6), in both encodings: BSATN
+ * (v1.bsatn.spacetimedb, binary frames led by the compression tag) and
+ * typed SATS-JSON (v1.json.spacetimedb, text frames, no tag).  One type
+ * description serves both: net_v1_typespace(json) differs only where the
+ * reference's formats differ (row lists, reducer arguments, query
+ * updates), and messages are built as SATS values and written by the
+ * generic BSATN or JSON encoder. */
+
+/* Slots of the v1 typespace. */
+enum {
+    NET_V1_QUERY_ID,
+    NET_V1_ROW_LIST, /* BSATN: BsatnRowList; JSON: Array<String> (row JSON texts) */
+    NET_V1_ROW_SIZE_HINT,
+    NET_V1_QUERY_UPDATE,      /* deletes, inserts */
+    NET_V1_QUERY_UPDATE_WIRE, /* BSATN: CompressableQueryUpdate; JSON: QueryUpdate */
+    NET_V1_TABLE_UPDATE,
+    NET_V1_DATABASE_UPDATE,
+    NET_V1_UPDATE_STATUS,
+    NET_V1_REDUCER_CALL_INFO,
+    NET_V1_ENERGY_QUANTA,
+    NET_V1_ONE_OFF_TABLE,
+    NET_V1_SUBSCRIBE_ROWS,
+    NET_V1_PROCEDURE_STATUS,
+    NET_V1_CLIENT_MESSAGE,
+    NET_V1_SERVER_MESSAGE,
+    NET_V1_TYPES,
+};
+
+/* Build the v1 message set (json: the JsonFormat flavour) in arena a. */
+int net_v1_typespace(lc_arena_t *a, bool json, sats_typespace_t *ts);
+
+/* v1 ClientMessage variants (§6.1); the numbers are the BSATN tags. */
+typedef enum net_v1_client_kind {
+    NET_V1_CM_CALL_REDUCER = 0,
+    NET_V1_CM_SUBSCRIBE = 1,
+    NET_V1_CM_ONE_OFF_QUERY = 2,
+    NET_V1_CM_SUBSCRIBE_SINGLE = 3,
+    NET_V1_CM_SUBSCRIBE_MULTI = 4,
+    NET_V1_CM_UNSUBSCRIBE = 5,
+    NET_V1_CM_UNSUBSCRIBE_MULTI = 6,
+    NET_V1_CM_CALL_PROCEDURE = 7,
+} net_v1_client_kind_t;
+
+/* v1 ServerMessage variants (§6.2). */
+typedef enum net_v1_server_kind {
+    NET_V1_SM_INITIAL_SUBSCRIPTION = 0,
+    NET_V1_SM_TRANSACTION_UPDATE = 1,
+    NET_V1_SM_TRANSACTION_UPDATE_LIGHT = 2,
+    NET_V1_SM_IDENTITY_TOKEN = 3,
+    NET_V1_SM_ONE_OFF_QUERY_RESPONSE = 4,
+    NET_V1_SM_SUBSCRIBE_APPLIED = 5,
+    NET_V1_SM_UNSUBSCRIBE_APPLIED = 6,
+    NET_V1_SM_SUBSCRIPTION_ERROR = 7,
+    NET_V1_SM_SUBSCRIBE_MULTI_APPLIED = 8,
+    NET_V1_SM_UNSUBSCRIBE_MULTI_APPLIED = 9,
+    NET_V1_SM_PROCEDURE_RESULT = 10,
+} net_v1_server_kind_t;
+
+/* CallReducerFlags. */
+enum { NET_V1_FULL_UPDATE = 0, NET_V1_NO_SUCCESS_NOTIFY = 1 };
+/* UpdateStatus variants. */
+enum { NET_V1_COMMITTED = 0, NET_V1_FAILED = 1, NET_V1_OUT_OF_ENERGY = 2 };
+
+/* One decoded v1 client message; strings are NUL-free arena copies.
+ * SubscribeSingle's query and OneOffQuery's query_string are queries[0]. */
+typedef struct net_v1_client_msg {
+    net_v1_client_kind_t kind;
+    uint32_t request_id, query_id;
+    uint8_t flags; /* calls: NET_V1_FULL_UPDATE or NET_V1_NO_SUCCESS_NOTIFY */
+    uint32_t nqueries;
+    const char **queries;
+    const char *name;    /* reducer or procedure */
+    const uint8_t *args; /* BSATN bytes, or JSON text when json (arena) */
+    size_t args_len;
+    bool json;                 /* decoded from a text (JSON) frame */
+    const uint8_t *message_id; /* OneOffQuery */
+    size_t message_id_len;
+} net_v1_client_msg_t;
+
+/* Decode one v1 ClientMessage: BSATN (bytes after it ignored) or, when
+ * json, SATS-JSON text.  0, LC_ECORRUPT (err says what) or LC_ENOMEM. */
+int net_v1_decode_client(lc_arena_t *a, bool json, const uint8_t *p, size_t n,
+                         net_v1_client_msg_t *out, lc_err_t *err);
+
+/* A v1 TableUpdate with one QueryUpdate.  For JSON, rows are rendered
+ * through row_type in ts (both required then). */
+typedef struct net_v1_table_update {
+    uint32_t table_id;
+    const char *table_name;
+    const sats_typespace_t *ts;
+    const sats_type_t *row_type;
+    net_row_list_t deletes, inserts;
+} net_v1_table_update_t;
+
+/* One server message; fields a kind does not use are ignored.
+ *   tables    DatabaseUpdate (InitialSubscription, TransactionUpdate
+ *             Committed, Light, Multi*), SubscribeRows (tables[0]),
+ *             OneOffTables (each table's inserts)
+ *   error     SubscriptionError; OneOffQueryResponse Some(error);
+ *             TransactionUpdate Failed; ProcedureResult InternalError */
+typedef struct net_v1_server_msg {
+    net_v1_server_kind_t kind;
+    uint32_t request_id, query_id;
+    bool has_request_id, has_query_id; /* SubscriptionError */
+    int64_t duration_us;
+    uint32_t ntables;
+    const net_v1_table_update_t *tables;
+    const char *error;
+    const uint8_t *identity, *connection_id; /* LE; IdentityToken, TransactionUpdate caller */
+    const char *token;
+    int status; /* NET_V1_COMMITTED ... */
+    int64_t timestamp_us;
+    const char *reducer_name;
+    uint32_t reducer_id;
+    const uint8_t *args; /* as the caller sent them (JSON text for json) */
+    size_t args_len;
+    const uint8_t *message_id;
+    size_t message_id_len;
+} net_v1_server_msg_t;
+
+/* Append m: json, its SATS-JSON text; else the tag 00 (when with_tag)
+ * and its BSATN.  0, LC_EINVAL (bad row list or string) or LC_ENOMEM; b is
+ * cut back on error. */
+int net_v1_encode_server(lc_buf_t *b, bool json, bool with_tag, const net_v1_server_msg_t *m,
+                         lc_err_t *err);
+
 #endif /* LC_NET_H */

@@ -233,6 +233,21 @@ TEST(api_publish_call_sql_logs_delete)
     EXPECT_STATUS(r, 200);
     EXPECT(strstr(r.body, "\"bank\""));
     http_resp_free(&r);
+    /* The module definition as typed SATS-JSON (§8.3). */
+    http_request(s.port, "GET", "/v1/database/bank/schema?version=10", NULL, NULL, 0, &r);
+    EXPECT_STATUS(r, 200);
+    EXPECT(strstr(r.body, "{\"sections\":["));
+    EXPECT(strstr(r.body, "\"source_name\":\"accounts\""));
+    EXPECT(strstr(r.body, "\"source_name\":\"transfer\""));
+    http_resp_free(&r);
+    http_request(s.port, "GET", "/v1/database/bank/schema", NULL, NULL, 0, &r);
+    EXPECT_STATUS(r, 400);
+    EXPECT(strstr(r.body, "version is required"));
+    http_resp_free(&r);
+    http_request(s.port, "GET", "/v1/database/bank/schema?version=9", NULL, NULL, 0, &r);
+    EXPECT_STATUS(r, 400);
+    EXPECT(strstr(r.body, "version 10"));
+    http_resp_free(&r);
     /* Renaming is the owner's right; the old name is released. */
     http_request(s.port, "PUT", "/v1/database/bank/names", other, "[\"bank2\"]", 9, &r);
     EXPECT_STATUS(r, 401);
@@ -472,6 +487,40 @@ done:
     stop(&s);
 }
 
+TEST(api_backup_and_restore_a_hosted_database)
+{
+    START(s);
+    http_resp_t r = {0};
+    char auth[2048], hex[65], out[4096], bk[400];
+    int status;
+    EXPECT(new_identity(s.port, auth, sizeof auth, hex) == 0);
+    EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
+    EXPECT_STATUS(r, 200);
+    http_resp_free(&r);
+    call(s.port, auth, "bank", "seed", "[3, 9]", &r);
+    EXPECT_STATUS(r, 200);
+    http_resp_free(&r);
+    /* A hot backup, found by name, while the server serves. */
+    snprintf(bk, sizeof bk, "%s/bk", s.dir);
+    const char *b[] = {"backup", "bank", bk, "--data-dir", s.data_dir, NULL};
+    EXPECT(itest_run(out, sizeof out, b) == 0);
+    EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
+    const char *rs[] = {"restore", bk, "bank2", "--data-dir", s.data_dir, NULL};
+    EXPECT(itest_run(out, sizeof out, rs) == 0);
+    EXPECT(itest_server_restart(&s, NULL) == 0);
+    http_request(s.port, "POST", "/v1/database/bank2/sql", auth, "SELECT * FROM accounts", 22, &r);
+    EXPECT_STATUS(r, 200);
+    EXPECT(strstr(r.body, "[2,9]"));
+    http_resp_free(&r);
+    /* The copy keeps its owner: the same identity may update it. */
+    EXPECT(publish(s.port, auth, "bank2", "bank", &r) == 0);
+    EXPECT_STATUS(r, 200);
+    EXPECT(strstr(r.body, "\"op\":\"updated\""));
+done:
+    http_resp_free(&r);
+    stop(&s);
+}
+
 const test_case_t test_api_cases[] = {
     TEST_CASE(api_ping_health_metrics_cors),
     TEST_CASE(api_identity_routes),
@@ -480,5 +529,6 @@ const test_case_t test_api_cases[] = {
     TEST_CASE(api_malformed_http_is_answered_and_server_keeps_serving),
     TEST_CASE(api_websocket_connect_call_and_errors),
     TEST_CASE(api_config_restricts_who_creates_databases),
+    TEST_CASE(api_backup_and_restore_a_hosted_database),
     TEST_END,
 };

@@ -749,7 +749,7 @@ static void refusals(void)
         {"connection_id=00000000000000000000000000000000", V2, 400,
          "Invalid connection ID: the all-zeros ConnectionId is reserved."},
         {"connection_id=12", V2, 400, NULL},
-        {NULL, "v1.bsatn.spacetimedb, v1.json.spacetimedb", 400, "no valid protocol selected"},
+        {NULL, "v0.bsatn.spacetimedb, v1.xml.spacetimedb", 400, "no valid protocol selected"},
     };
     for (size_t i = 0; i < LC_ARRAY_LEN(cases); i++) {
         tc_resp_t r;
@@ -998,10 +998,230 @@ TEST(session_close_races)
     fx_stop();
 }
 
+/* ---------------------------------------------------------------- v1 */
+
+#define V1B "v1.bsatn.spacetimedb"
+#define V1J "v1.json.spacetimedb"
+
+/* A v1.bsatn message (tag 00 checked, body malloc'd in *out). */
+static bool v1_bin(tc_t *c, uint8_t **out, size_t *len)
+{
+    int tag = -1;
+    return ws_msg(c, out, len, &tag) && tag == NET_COMPRESSION_NONE;
+}
+
+/* A v1.json message: a text frame (malloc'd, NUL-terminated). */
+static char *v1_text(tc_t *c)
+{
+    tc_frame_t f;
+    if (!tc_ws_read(c, &f) || f.opcode != 1) {
+        free(f.data);
+        return NULL;
+    }
+    return (char *)f.data;
+}
+
+static void put_str(lc_buf_t *b, const char *s)
+{
+    lc_buf_put_u32le(b, (uint32_t)strlen(s));
+    lc_buf_append(b, s, strlen(s));
+}
+
+/* BSATN CallReducer{reducer, args = BSATN(String arg), request_id, flags 0}. */
+static bool v1_call_bsatn(tc_t *c, uint32_t rid, const char *name, const char *arg)
+{
+    lc_buf_t b, args;
+    lc_buf_init(&b);
+    lc_buf_init(&args);
+    put_str(&args, arg);
+    lc_buf_putc(&b, NET_V1_CM_CALL_REDUCER);
+    put_str(&b, name);
+    lc_buf_put_u32le(&b, (uint32_t)args.len);
+    lc_buf_append(&b, args.data, args.len);
+    lc_buf_put_u32le(&b, rid);
+    lc_buf_putc(&b, 0);
+    bool ok = tc_ws_binary(c, b.data, b.len);
+    lc_buf_free(&b);
+    lc_buf_free(&args);
+    return ok;
+}
+
+/* Skip to the first binary message whose variant is kind. */
+static bool v1_bin_until(tc_t *c, uint8_t kind, uint8_t **out, size_t *len)
+{
+    for (int i = 0; i < 8; i++) {
+        if (!v1_bin(c, out, len))
+            return false;
+        if (*len > 0 && (*out)[0] == kind)
+            return true;
+        free(*out);
+        *out = NULL;
+    }
+    return false;
+}
+
+/* Skip to the first text message holding needle. */
+static char *v1_text_until(tc_t *c, const char *needle)
+{
+    for (int i = 0; i < 8; i++) {
+        char *t = v1_text(c);
+        if (!t || strstr(t, needle))
+            return t;
+        free(t);
+    }
+    return NULL;
+}
+
+/* A v1.bsatn client and a v1.json client on chat (§6, §4.8). */
+static void v1_flow(void)
+{
+    tc_resp_t r;
+    tc_t *a = ws_open("chat", "alice", "compression=None", V1B, &r);
+    CHECK(a && r.status == 101);
+    char proto[64] = "";
+    tc_header(&r, "sec-websocket-protocol", proto, sizeof proto);
+    CHECK_EQ_STR(proto, V1B);
+    tc_resp_free(&r);
+    tc_t *j = ws_open("chat", "jim", NULL, "v1.json.spacetimedb, v1.bsatn.spacetimedb", &r);
+    CHECK(j && r.status == 101);
+    tc_header(&r, "sec-websocket-protocol", proto, sizeof proto);
+    CHECK_EQ_STR(proto, V1B); /* the server's order decides */
+    tc_resp_free(&r);
+    tc_close(j);
+    j = ws_open("chat", "jim", NULL, V1J, &r);
+    CHECK(j && r.status == 101);
+    tc_resp_free(&r);
+    if (!a || !j) {
+        tc_close(a);
+        tc_close(j);
+        return;
+    }
+
+    /* IdentityToken first: identity, token, connection id. */
+    uint8_t *m = NULL, id[32];
+    size_t len = 0;
+    identity_of("alice", id);
+    CHECK(v1_bin(a, &m, &len));
+    CHECK(m && len == 1 + 32 + 4 + 11 + 16 && m[0] == NET_V1_SM_IDENTITY_TOKEN);
+    CHECK(m && memcmp(m + 1, id, 32) == 0 && memcmp(m + 37, "token-alice", 11) == 0);
+    free(m);
+    char *t = v1_text(j);
+    CHECK(t && strncmp(t, "{\"IdentityToken\":{\"identity\":{\"__identity__\":\"0x", 46) == 0);
+    CHECK(t && strstr(t, "\"token\":\"token-jim\""));
+    free(t);
+
+    /* Subscribe, in each encoding. */
+    lc_buf_t b;
+    lc_buf_init(&b);
+    lc_buf_putc(&b, NET_V1_CM_SUBSCRIBE);
+    lc_buf_put_u32le(&b, 1);
+    put_str(&b, "SELECT * FROM user");
+    lc_buf_put_u32le(&b, 7);
+    CHECK(tc_ws_binary(a, b.data, b.len));
+    CHECK(v1_bin_until(a, NET_V1_SM_INITIAL_SUBSCRIPTION, &m, &len));
+    free(m);
+    CHECK(tc_ws_text(j, "{\"Subscribe\":{\"query_strings\":[\"SELECT * FROM user\"],"
+                        "\"request_id\":8}}"));
+    t = v1_text_until(j, "InitialSubscription");
+    CHECK(t && strstr(t, "\"request_id\":8") && strstr(t, "\"table_name\":\"user\""));
+    free(t);
+
+    /* A BSATN call: the caller's full update, the other's light one. */
+    CHECK(v1_call_bsatn(a, 3, "set_name", "Alice"));
+    CHECK(v1_bin_until(a, NET_V1_SM_TRANSACTION_UPDATE, &m, &len));
+    CHECK(m && len > 2 && m[1] == NET_V1_COMMITTED);
+    CHECK(m && memmem(m, len, "Alice", 5) && memmem(m, len, "set_name", 8));
+    free(m);
+    t = v1_text_until(j, "TransactionUpdate");
+    CHECK(t && strstr(t, "Alice") && strstr(t, "\"user\""));
+    free(t);
+
+    /* A JSON call: args are JSON text inside a string. */
+    CHECK(tc_ws_text(j, "{\"CallReducer\":{\"reducer\":\"set_name\",\"args\":\"[\\\"Jim\\\"]\","
+                        "\"request_id\":4,\"flags\":0}}"));
+    t = v1_text_until(j, "\"TransactionUpdate\"");
+    CHECK(t && strstr(t, "\"Committed\"") && strstr(t, "Jim") &&
+          strstr(t, "\"reducer_name\":\"set_name\"") && strstr(t, "\"request_id\":4"));
+    free(t);
+    CHECK(v1_bin_until(a, NET_V1_SM_TRANSACTION_UPDATE_LIGHT, &m, &len));
+    CHECK(m && memmem(m, len, "Jim", 3));
+    free(m);
+
+    /* Unknown reducers: a failed update with reducer_id u32::MAX; the
+     * connection stays open. */
+    CHECK(v1_call_bsatn(a, 5, "nope", "x"));
+    CHECK(v1_bin_until(a, NET_V1_SM_TRANSACTION_UPDATE, &m, &len));
+    CHECK(m && len > 2 && m[1] == NET_V1_FAILED);
+    static const uint8_t nope_max[] = {4, 0, 0, 0, 'n', 'o', 'p', 'e', 0xff, 0xff, 0xff, 0xff};
+    CHECK(m && memmem(m, len, nope_max, sizeof nope_max));
+    free(m);
+    CHECK(tc_ws_text(j, "{\"CallReducer\":{\"reducer\":\"nope\",\"args\":\"[]\","
+                        "\"request_id\":6,\"flags\":0}}"));
+    t = v1_text_until(j, "\"TransactionUpdate\"");
+    CHECK(t && strstr(t, "\"Failed\"") && strstr(t, "4294967295"));
+    free(t);
+
+    /* Still open: send_message, and a one-off query. */
+    CHECK(tc_ws_text(j, "{\"CallReducer\":{\"reducer\":\"send_message\",\"args\":\"[\\\"hi\\\"]\","
+                        "\"request_id\":9,\"flags\":0}}"));
+    t = v1_text_until(j, "\"TransactionUpdate\"");
+    CHECK(t && strstr(t, "\"Committed\"") && strstr(t, "\"request_id\":9"));
+    free(t);
+    lc_buf_reset(&b);
+    lc_buf_putc(&b, NET_V1_CM_ONE_OFF_QUERY);
+    lc_buf_put_u32le(&b, 2);
+    lc_buf_append(&b, "q1", 2);
+    put_str(&b, "SELECT * FROM message");
+    CHECK(tc_ws_binary(a, b.data, b.len));
+    CHECK(v1_bin_until(a, NET_V1_SM_ONE_OFF_QUERY_RESPONSE, &m, &len));
+    CHECK(m && len > 8 && memcmp(m + 5, "q1", 2) == 0 && m[7] == 1 /* error: None */);
+    CHECK(m && memmem(m, len, "hi", 2));
+    free(m);
+    CHECK(tc_ws_text(j, "{\"OneOffQuery\":{\"message_id\":\"7131\","
+                        "\"query_string\":\"SELECT * FROM nowhere\"}}"));
+    t = v1_text_until(j, "OneOffQueryResponse");
+    CHECK(t && strstr(t, "\"some\"") && strstr(t, "nowhere"));
+    free(t);
+
+    /* SubscribeSingle / Unsubscribe, and a v1 error for a bad query. */
+    CHECK(tc_ws_text(j, "{\"SubscribeSingle\":{\"query\":\"SELECT * FROM message\","
+                        "\"request_id\":10,\"query_id\":{\"id\":3}}}"));
+    t = v1_text_until(j, "SubscribeApplied");
+    CHECK(t && strstr(t, "\"table_name\":\"message\"") && strstr(t, "hi"));
+    free(t);
+    CHECK(tc_ws_text(j, "{\"Unsubscribe\":{\"request_id\":11,\"query_id\":{\"id\":3}}}"));
+    t = v1_text_until(j, "UnsubscribeApplied");
+    CHECK(t && strstr(t, "\"request_id\":11"));
+    free(t);
+    CHECK(tc_ws_text(j, "{\"SubscribeMulti\":{\"query_strings\":[\"SELECT name FROM user\"],"
+                        "\"request_id\":12,\"query_id\":{\"id\":4}}}"));
+    t = v1_text_until(j, "SubscriptionError");
+    CHECK(t && strstr(t, "unsupported query"));
+    free(t);
+    lc_buf_free(&b);
+    tc_close(a);
+    tc_close(j);
+}
+
+TEST(session_v1)
+{
+    if (fx_start("chat", false) == LC_OK)
+        v1_flow();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
 const test_case_t test_api_session_cases[] = {
-    TEST_CASE(session_close_races),      TEST_CASE(session_query_subset),
-    TEST_CASE(session_compression),      TEST_CASE(session_chat_flow),
-    TEST_CASE(session_upgrade_refusals), TEST_CASE(session_compressed_frames),
-    TEST_CASE(session_confirmed_reads),  TEST_CASE(session_connect_refused),
-    TEST_CASE(session_database_gone),    TEST_END,
+    TEST_CASE(session_close_races),
+    TEST_CASE(session_query_subset),
+    TEST_CASE(session_compression),
+    TEST_CASE(session_chat_flow),
+    TEST_CASE(session_upgrade_refusals),
+    TEST_CASE(session_compressed_frames),
+    TEST_CASE(session_confirmed_reads),
+    TEST_CASE(session_connect_refused),
+    TEST_CASE(session_database_gone),
+    TEST_CASE(session_v1),
+    TEST_END,
 };

@@ -1,0 +1,292 @@
+/*
+ * Integration tests of the `lightcone` client commands (docs/CLI.md) run as
+ * the real binary against a real server: publish (-b and -p), call, sql,
+ * logs, describe, list, delete, identity, login/logout, server, and the
+ * error cases with their exit codes (cli.h).  Each test keeps the CLI's
+ * configuration in its own XDG_CONFIG_HOME.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "harness.h"
+#include "unit/test.h"
+
+#define OUT_CAP 16384
+
+/* Run `lightcone ARGS...`, capturing its output in out; fail the test (goto
+ * done) unless it exits with want. */
+#define RUN(want, ...)                                                                             \
+    do {                                                                                           \
+        const char *args_[] = {__VA_ARGS__, NULL};                                                 \
+        int code_ = itest_run(out, OUT_CAP, args_);                                                \
+        if (code_ != (want)) {                                                                     \
+            test_fail(__FILE__, __LINE__, "lightcone %s: exit %d, expected %d; output:\n%s",       \
+                      args_[0], code_, want, out);                                                 \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+#define EXPECT_OUT(text)                                                                           \
+    do {                                                                                           \
+        if (!strstr(out, text)) {                                                                  \
+            test_fail(__FILE__, __LINE__, "expected \"%s\" in the output:\n%s", text, out);        \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+#define EXPECT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            test_fail(__FILE__, __LINE__, "EXPECT(%s); output:\n%s", #cond, out);                  \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* A fresh configuration directory for the CLI under test. */
+static void fresh_config(void)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/config", test_tmpdir());
+    mkdir(dir, 0700);
+    setenv("XDG_CONFIG_HOME", dir, 1);
+    unsetenv("NO_COLOR");
+}
+
+/* The token stored for server `name` (read back through `login show`
+ * would not print it: read the file). */
+static int stored_token(const char *name, char *tok, size_t cap)
+{
+    char path[500], buf[8192];
+    snprintf(path, sizeof path, "%s/lightcone/cli.json", getenv("XDG_CONFIG_HOME"));
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    char key[80];
+    snprintf(key, sizeof key, "\"tokens\": {\n    \"%s\": \"", name);
+    char *p = strstr(buf, key);
+    if (!p)
+        return -1;
+    p += strlen(key);
+    char *end = strchr(p, '"');
+    if (!end || (size_t)(end - p) >= cap)
+        return -1;
+    memcpy(tok, p, (size_t)(end - p));
+    tok[end - p] = 0;
+    return 0;
+}
+
+/* Start `lightcone ARGS...` in the background with stdout+stderr to path. */
+static pid_t run_background(const char *path, const char *const *args)
+{
+    const char *argv[16] = {itest_binary()};
+    int n = 1;
+    for (int i = 0; args[i] && n < 15; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
+/* Wait (up to 20 s) until the file at path contains text. */
+static bool file_gets(const char *path, const char *text)
+{
+    char buf[8192];
+    for (int i = 0; i < 400; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = 0;
+        if (strstr(buf, text))
+            return true;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    return false;
+}
+
+TEST(cli_server_config_and_usage_errors)
+{
+    char *out = malloc(OUT_CAP), url[64];
+    fresh_config();
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", itest_free_port());
+    RUN(0, "server", "list");
+    EXPECT_OUT("local");
+    EXPECT_OUT("http://127.0.0.1:3000");
+    RUN(0, "server", "add", "dead", url);
+    RUN(2, "server", "add", "dead", url); /* exists */
+    RUN(2, "server", "add", "bad name!", url);
+    RUN(2, "server", "add", "x", "ftp://x");
+    RUN(0, "server", "set-default", "dead");
+    RUN(0, "server", "list", "--json");
+    EXPECT_OUT("\"default_server\": \"dead\"");
+    /* nothing listens there */
+    RUN(3, "server", "ping");
+    EXPECT_OUT("unreachable");
+    RUN(3, "list");
+    RUN(3, "sql", "db", "SELECT * FROM t");
+    RUN(4, "server", "set-default", "nosuch");
+    RUN(2, "list", "-s", "nosuch");
+    RUN(0, "server", "remove", "dead");
+    RUN(2, "server", "remove", "local");
+    RUN(0, "server", "list");
+    EXPECT(strstr(out, "dead") == NULL);
+    /* bad usage */
+    RUN(2, "nosuchcommand");
+    RUN(2, "call", "db");
+    RUN(2, "call", "db", "reducer", "not-json");
+    RUN(2, "sql", "db");
+    RUN(2, "logs", "db", "--format", "xml");
+    RUN(2, "logs", "db", "--level", "loud");
+    RUN(2, "logs", "db", "-n", "many");
+    RUN(2, "publish", "db", "-p", "x", "-b", "y");
+    RUN(2, "publish", "db", "--bogus");
+    RUN(2, "login");
+    RUN(2, "identity", "old");
+    RUN(0, "publish", "--help");
+    EXPECT_OUT("--bin-path");
+    RUN(0, "help", "logs");
+    EXPECT_OUT("--follow");
+    RUN(0, "--help");
+    EXPECT_OUT("describe");
+    RUN(0, "version");
+    EXPECT_OUT("lightcone");
+done:
+    free(out);
+}
+
+TEST(cli_publish_call_sql_logs_describe_list_delete)
+{
+    char *out = malloc(OUT_CAP), url[64], tok[4096];
+    fresh_config();
+    itest_server_t s;
+    if (itest_server_start(&s, NULL) != 0) {
+        test_fail(__FILE__, __LINE__, "server did not start (log %s)", s.log_path);
+        itest_server_cleanup(&s);
+        free(out);
+        return;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+    RUN(0, "server", "add", "t", url, "--default");
+    RUN(0, "server", "ping");
+    EXPECT_OUT("Server is online");
+
+    /* publish: a prebuilt module, and a project built on the way */
+    RUN(0, "publish", "bank", "-b", "build/examples/bank.wasm");
+    EXPECT_OUT("Created new database with name: bank");
+    EXPECT_OUT("Saved a new identity");
+    RUN(0, "publish", "chat", "-p", "examples/chat", "-s", url);
+    EXPECT_OUT("Building");
+    EXPECT_OUT("Created new database with name: chat");
+    RUN(0, "publish", "bank", "-b", "build/examples/bank.wasm");
+    EXPECT_OUT("Updated database with name: bank");
+    RUN(0, "publish", "-b", "build/examples/bank.wasm"); /* a new unnamed database */
+    EXPECT_OUT("Created new database with identity: ");
+
+    /* call and sql */
+    RUN(0, "call", "bank", "seed", "3", "100");
+    RUN(0, "call", "bank", "transfer", "0", "1", "25");
+    RUN(0, "sql", "bank", "SELECT * FROM accounts");
+    EXPECT_OUT(" id | balance");
+    EXPECT_OUT("125");
+    EXPECT_OUT("75");
+    RUN(0, "sql", "bank", "SELECT * FROM accounts", "--json");
+    EXPECT_OUT("\"rows\"");
+    RUN(1, "call", "bank", "transfer", "0", "1", "1000"); /* the reducer fails */
+    EXPECT_OUT("insufficient balance");
+    RUN(4, "call", "bank", "nosuch");
+    RUN(4, "sql", "nosuchdb", "SELECT * FROM accounts");
+    RUN(1, "sql", "bank", "SELECT * FROM nosuchtable");
+
+    /* logs */
+    RUN(0, "logs", "bank", "-n", "50");
+    EXPECT_OUT("Database initialized");
+    EXPECT_OUT("ERROR: transfer: insufficient balance");
+    /* logs --follow streams what comes later */
+    char follow_out[500];
+    snprintf(follow_out, sizeof follow_out, "%s/follow.txt", test_tmpdir());
+    const char *follow[] = {"logs", "bank", "-f", "-n", "1", NULL};
+    pid_t follower = run_background(follow_out, follow);
+    EXPECT(follower > 0);
+    RUN(1, "call", "bank", "transfer", "2", "0", "5000");
+    bool followed = file_gets(follow_out, "insufficient balance in account 2");
+    kill(follower, SIGTERM);
+    waitpid(follower, NULL, 0);
+    EXPECT(followed);
+    RUN(0, "logs", "bank", "--format", "json", "--level", "error");
+    EXPECT_OUT("\"level\":\"Error\"");
+    EXPECT(strstr(out, "Database initialized") == NULL);
+
+    /* describe, list, identity */
+    RUN(0, "describe", "bank");
+    EXPECT_OUT("Names:     bank");
+    RUN(0, "describe", "bank", "--json");
+    EXPECT_OUT("\"database_identity\"");
+    RUN(4, "describe", "nosuchdb");
+    RUN(0, "identity");
+    char me[65];
+    EXPECT(strlen(out) >= 64);
+    memcpy(me, out, 64);
+    me[64] = 0;
+    RUN(0, "list");
+    EXPECT_OUT(me);
+    EXPECT_OUT("bank");
+    EXPECT_OUT("chat");
+    RUN(0, "identity", "--json");
+    EXPECT_OUT(me);
+
+    /* another identity is not the owner */
+    EXPECT(stored_token("t", tok, sizeof tok) == 0);
+    RUN(0, "logout");
+    RUN(1, "identity");
+    RUN(0, "identity", "new");
+    EXPECT(strstr(out, me) == NULL);
+    RUN(5, "delete", "bank", "-y");
+    RUN(5, "logs", "bank");
+    RUN(5, "publish", "bank", "-b", "build/examples/bank.wasm");
+    RUN(0, "list");
+    EXPECT(strstr(out, "bank") == NULL);
+    RUN(0, "login", "--token", tok);
+    EXPECT_OUT(me);
+    RUN(0, "login", "show");
+    EXPECT_OUT(me);
+
+    /* delete */
+    RUN(4, "delete", "nosuchdb", "-y");
+    RUN(0, "delete", "bank", "-y");
+    EXPECT_OUT("Deleted database bank");
+    RUN(4, "sql", "bank", "SELECT * FROM accounts");
+    RUN(0, "list", "--json");
+    EXPECT(strstr(out, "\"bank\"") == NULL);
+    EXPECT_OUT("\"chat\"");
+    RUN(0, "login", "--server-issued-login");
+    EXPECT(strstr(out, me) == NULL);
+    RUN(0, "logout");
+done:
+    itest_server_stop(&s, SIGTERM, &(int){0});
+    itest_server_cleanup(&s);
+    free(out);
+}
+
+const test_case_t test_cli_cases[] = {
+    TEST_CASE(cli_server_config_and_usage_errors),
+    TEST_CASE(cli_publish_call_sql_logs_describe_list_delete),
+    TEST_END,
+};
