@@ -1,7 +1,8 @@
 /*
  * Database routes (protocol.md §8.3, §8.5): publish, describe, delete,
- * names, reducer calls over HTTP, SQL (whole-table SELECT until the SQL
- * issue lands), logs (with follow), the WebSocket upgrade.
+ * names, reducer calls over HTTP, SQL (src/sql: SELECT with joins, filters,
+ * aggregates, ORDER BY/LIMIT; DML for the owner), logs (with follow), the
+ * schema, the WebSocket upgrade.
  *
  * Anything that blocks runs on a worker (api_defer).  Anything that reads
  * the module definition runs on the database's executor (db_exec), where
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "sql/sql.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -545,143 +547,89 @@ void api_route_db_call(api_t *api, net_http_req_t *req, char **params)
 
 /* ---------------------------------------------------------------- sql */
 
-/* The SATS-JSON of a type (the meta-type's typed form, §8.3's "schema"). */
-static json_t *type_json(const sats_type_t *t)
-{
-    switch (t->kind) {
-    case SATS_REF:
-        return json_pack("{s:i}", "Ref", (json_int_t)t->u.ref);
-    case SATS_ARRAY:
-        return json_pack("{s:o}", "Array", type_json(t->u.elem));
-    case SATS_PRODUCT:
-    case SATS_SUM: {
-        json_t *items = json_array();
-        for (uint32_t i = 0; i < t->u.fields.n; i++) {
-            const sats_field_t *f = &t->u.fields.items[i];
-            json_t *name =
-                f->name ? json_pack("{s:s}", "some", f->name) : json_pack("{s:[]}", "none");
-            json_array_append_new(
-                items, json_pack("{s:o, s:o}", "name", name, "algebraic_type", type_json(f->type)));
-        }
-        return t->kind == SATS_PRODUCT ? json_pack("{s:{s:o}}", "Product", "elements", items)
-                                       : json_pack("{s:{s:o}}", "Sum", "variants", items);
-    }
-    default:
-        return json_pack("{s:[]}", sats_kind_name(t->kind));
-    }
-}
-
 typedef struct sql_job {
     const api_caller_t *caller;
     const db_entry_t *entry;
-    const char *table;
-    json_t *result;
-    int status;
+    const char *text;
+    size_t len;
+    lc_buf_t json;      /* the answer */
+    uint64_t tx_offset; /* DML: the committed offset (0: nothing changed) */
+    int status;         /* 0 ok, else the HTTP status */
     lc_err_t err;
+    /* for the write transaction */
+    const sql_plan_t *plan;
+    lc_arena_t *arena;
+    sql_result_t *result;
 } sql_job_t;
 
-static void sql_select(void *arg, db_t *db)
+static int sql_write(void *arg, store_tx_t *tx, lc_err_t *err)
 {
     sql_job_t *j = arg;
-    const mod_def_t *def = db_def(db);
-    const mod_table_t *t = def ? mod_def_table(def, j->table) : NULL;
-    uint32_t id;
-    if (!t || (t->access == MOD_ACCESS_PRIVATE && !is_owner(j->entry, j->caller)) ||
-        store_table_id(db_store(db), t->name, &id)) {
-        j->status = 400;
-        lc_err_set(&j->err, LC_ENOTFOUND,
-                   "no such table: `%s`. If the table exists, it may be marked private.", j->table);
-        return;
-    }
-    uint64_t t0 = lc_now_mono_us();
-    store_view_t *v;
-    store_rows_t rows;
-    store_rows_init(&rows);
-    int rc = store_view_open(db_store(db), &v, &j->err);
-    if (rc == LC_OK) {
-        rc = store_view_scan(v, id, &rows, &j->err);
-        store_view_close(v);
-    }
-    json_t *out = json_array();
-    lc_arena_t a;
-    lc_arena_init(&a, 0);
-    for (uint32_t i = 0; rc == LC_OK && i < rows.count; i++) {
-        size_t end = i + 1 < rows.count ? rows.offsets[i + 1] : rows.data.len;
-        sats_value_t val;
-        rc = sats_bsatn_decode_all(&a, rows.data.data + rows.offsets[i], end - rows.offsets[i],
-                                   &def->typespace, t->row_type, &val, &j->err);
-        json_t *row = rc ? NULL
-                         : sats_json_from_value(&def->typespace, t->row_type, &val,
-                                                SATS_JSON_UNTYPED, &j->err);
-        if (!row)
-            rc = rc ? rc : LC_ENOMEM;
-        else
-            json_array_append_new(out, row);
-    }
-    lc_arena_free(&a);
-    store_rows_free(&rows);
-    if (rc) {
-        json_decref(out);
-        j->status = 500;
-        return;
-    }
-    json_t *schema = type_json(t->row_type);
-    json_t *elements = json_incref(json_object_get(json_object_get(schema, "Product"), "elements"));
-    json_decref(schema);
-    j->result =
-        json_pack("[{s:{s:o}, s:o, s:I, s:{s:i, s:i, s:i}}]", "schema", "elements", elements,
-                  "rows", out, "total_duration_micros", (json_int_t)(lc_now_mono_us() - t0),
-                  "stats", "rows_inserted", 0, "rows_deleted", 0, "rows_updated", 0);
+    return sql_exec_tx(j->plan, tx, j->arena, j->result, err);
 }
 
-/* The table of "SELECT * FROM t" (case-insensitive, optional quotes and ';'),
- * copied into out; false for anything else. */
-static bool parse_select_all(const char *sql, size_t len, char *out, size_t cap)
+/* Parse, plan and run one statement (executor: the schema is stable). */
+static void sql_execute(void *arg, db_t *db)
 {
-    char buf[512];
-    if (len >= sizeof buf)
-        return false;
-    memcpy(buf, sql, len);
-    buf[len] = 0;
-    char kw1[8], star[4], kw2[8], table[256];
-    int n = 0;
-    if (sscanf(buf, " %7s %3s %7s %255[^; \t\r\n] %n", kw1, star, kw2, table, &n) != 4)
-        return false;
-    const char *rest = buf + n;
-    while (*rest == ';' || *rest == ' ' || *rest == '\n' || *rest == '\t' || *rest == '\r') rest++;
-    if (*rest || strcasecmp(kw1, "select") || strcmp(star, "*") || strcasecmp(kw2, "from"))
-        return false;
-    size_t tl = strlen(table);
-    const char *tp = table;
-    if (tl >= 2 && table[0] == '"' && table[tl - 1] == '"')
-        tp++, tl -= 2;
-    if (tl == 0 || tl >= cap)
-        return false;
-    memcpy(out, tp, tl);
-    out[tl] = 0;
-    return true;
+    sql_job_t *j = arg;
+    uint64_t t0 = lc_now_mono_us();
+    lc_arena_t a;
+    lc_arena_init(&a, 0);
+    sql_schema_t schema;
+    sql_stmt_t *stmt;
+    sql_plan_t *plan;
+    sql_result_t res;
+    memset(&res, 0, sizeof res);
+    sql_caller_t who = {.is_owner = is_owner(j->entry, j->caller)};
+    for (int i = 0; i < 32; i++) /* :sender reads big-endian, as the hex */
+        who.sender[i] = j->caller->claims.identity.le[31 - i];
+    int rc = sql_schema_from_def(db_def(db), db_store(db), &a, &schema, &j->err);
+    if (rc == LC_OK)
+        rc = sql_parse(j->text, j->len, &a, &stmt, &j->err);
+    if (rc == LC_OK)
+        rc = sql_plan(stmt, &schema, &who, &a, &plan, &j->err);
+    if (rc == LC_OK && sql_plan_is_write(plan)) {
+        j->plan = plan;
+        j->arena = &a;
+        j->result = &res;
+        rc = db_exec_write(db, sql_write, j, &j->tx_offset, &j->err);
+    } else if (rc == LC_OK) {
+        store_view_t *v;
+        if ((rc = store_view_open(db_store(db), &v, &j->err)) == LC_OK) {
+            rc = sql_exec_read(plan, v, &a, &res, &j->err);
+            store_view_close(v);
+        }
+    }
+    if (rc == LC_OK)
+        rc = sql_result_json(&j->json, &res, lc_now_mono_us() - t0, &j->err);
+    if (rc)
+        j->status = rc == LC_ENOMEM || rc == LC_EINTERNAL || rc == LC_EIO ? 500 : 400;
+    lc_arena_free(&a);
 }
 
 static void sql_run(void *arg)
 {
     deferred_t *d = arg;
     size_t len;
-    const char *sql = (const char *)net_http_body(d->req, &len);
-    char table[256];
-    if (!parse_select_all(sql, len, table, sizeof table)) {
-        api_text(d->req, 400,
-                 "unsupported SQL (only SELECT * FROM table is supported for now): %.*s",
-                 (int)(len > 200 ? 200 : len), sql);
-        goto out;
-    }
-    sql_job_t j = {.caller = &d->caller, .entry = d->entry, .table = table};
-    if (run_on_executor(d->entry->db, sql_select, &j))
+    sql_job_t j = {.caller = &d->caller, .entry = d->entry};
+    j.text = (const char *)net_http_body(d->req, &len);
+    j.len = len;
+    lc_buf_init(&j.json);
+    const char *v;
+    bool confirmed =
+        !(net_http_query_param(d->req, "confirmed", &v) == LC_OK && strcmp(v, "false") == 0);
+    if (run_on_executor(d->entry->db, sql_execute, &j))
         api_text(d->req, 503, "the database is shutting down");
     else if (j.status)
         api_text(d->req, j.status, "%s", j.err.msg);
-    else
-        api_identity_headers(d->req, &d->caller), api_json(d->req, 200, j.result);
-out:
+    else {
+        /* Confirmed (the default): DML answers once it is durable. */
+        if (confirmed && j.tx_offset)
+            db_wait_durable(d->entry->db, j.tx_offset, -1);
+        api_identity_headers(d->req, &d->caller);
+        api_bytes(d->req, 200, "application/json", j.json.data, j.json.len);
+    }
+    lc_buf_free(&j.json);
     deferred_free(d);
 }
 

@@ -467,6 +467,27 @@ int db_exec(db_t *db, void (*fn)(void *arg, db_t *db), void *arg)
     return rc;
 }
 
+int db_exec_write(db_t *db, int (*fn)(void *arg, store_tx_t *tx, lc_err_t *err), void *arg,
+                  uint64_t *tx_offset, lc_err_t *err)
+{
+    store_tx_t *tx;
+    *tx_offset = 0;
+    int rc = store_tx_begin(db->store, &tx, err);
+    if (rc)
+        return rc;
+    if ((rc = fn(arg, tx, err))) {
+        store_tx_rollback(tx);
+        return rc;
+    }
+    store_changeset_t cs;
+    if ((rc = db__commit(db, tx, lc_now_wall_us(), &cs, err)))
+        return rc;
+    *tx_offset = cs.tx_offset;
+    db__notify_commit(db, &cs);
+    store_changeset_free(&cs);
+    return LC_OK;
+}
+
 uint64_t db_committed_offset(db_t *db)
 {
     return store_db_committed_offset(db->store);

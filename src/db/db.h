@@ -129,6 +129,12 @@ int db_disconnect(db_t *db, const uint8_t identity[32], const uint8_t connection
  * store may be read but not written.  LC_EBUSY if the database is closing
  * (fn will not run). */
 int db_exec(db_t *db, void (*fn)(void *arg, db_t *db), void *arg);
+/* On the executor thread only (inside a db_exec function): run fn in a
+ * new write transaction and commit it through the log and the commit hook
+ * like a reducer's, or roll it back if fn fails.  *tx_offset = the
+ * committed offset (0 if nothing changed).  Used by SQL DML. */
+int db_exec_write(db_t *db, int (*fn)(void *arg, store_tx_t *tx, lc_err_t *err), void *arg,
+                  uint64_t *tx_offset, lc_err_t *err);
 /* The committed offset (executor thread: exact; elsewhere: a recent one). */
 uint64_t db_committed_offset(db_t *db);
 

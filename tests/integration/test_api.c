@@ -296,6 +296,37 @@ TEST(api_publish_call_sql_logs_delete)
     EXPECT_STATUS(r, 400);
     EXPECT(strstr(r.body, "no such table"));
     http_resp_free(&r);
+    {
+        static const char q1[] = "SELECT id FROM accounts WHERE balance > 100 ORDER BY id";
+        http_request(s.port, "POST", "/v1/database/bank/sql", auth, q1, sizeof q1 - 1, &r);
+        EXPECT_STATUS(r, 200);
+        EXPECT(strstr(r.body, "\"rows\":[[1],[2]]"));
+        http_resp_free(&r);
+        static const char q2[] = "SELECT COUNT(*) AS n FROM accounts";
+        http_request(s.port, "POST", "/v1/database/bank/sql", auth, q2, sizeof q2 - 1, &r);
+        EXPECT_STATUS(r, 200);
+        EXPECT(strstr(r.body, "\"rows\":[[3]]"));
+        http_resp_free(&r);
+        /* DML is the owner's; it commits like a reducer and answers durable. */
+        static const char q3[] = "INSERT INTO accounts VALUES (7, 70)";
+        http_request(s.port, "POST", "/v1/database/bank/sql", other, q3, sizeof q3 - 1, &r);
+        EXPECT_STATUS(r, 400);
+        http_resp_free(&r);
+        http_request(s.port, "POST", "/v1/database/bank/sql", auth, q3, sizeof q3 - 1, &r);
+        EXPECT_STATUS(r, 200);
+        EXPECT(strstr(r.body, "\"rows_inserted\":1"));
+        http_resp_free(&r);
+        static const char q4[] = "SELECT balance FROM accounts WHERE id = 7";
+        http_request(s.port, "POST", "/v1/database/bank/sql", other, q4, sizeof q4 - 1, &r);
+        EXPECT_STATUS(r, 200);
+        EXPECT(strstr(r.body, "[[70]]"));
+        http_resp_free(&r);
+        static const char q5[] = "SELECT * FORM accounts";
+        http_request(s.port, "POST", "/v1/database/bank/sql", auth, q5, sizeof q5 - 1, &r);
+        EXPECT_STATUS(r, 400);
+        EXPECT(strstr(r.body, "1:10"));
+        http_resp_free(&r);
+    }
     /* Logs: the owner's; others are refused. */
     http_request(s.port, "GET", "/v1/database/bank/logs?num_lines=100", auth, NULL, 0, &r);
     EXPECT_STATUS(r, 200);
