@@ -122,6 +122,38 @@ static void defer(deferred_t *d, void (*fn)(void *arg))
     }
 }
 
+/* The common path of a database route that works on a worker: auth (when
+ * auth), find the database, check ownership (owner_only), then run fn
+ * with a deferred holding the caller, the entry and name.  Answers req
+ * itself on every failure. */
+static void defer_db_route(api_t *api, net_http_req_t *req, const char *db, const char *name,
+                           bool auth, bool owner_only, void (*fn)(void *arg))
+{
+    api_caller_t c = {0};
+    if (auth && api_auth(api, req, &c))
+        return;
+    db_entry_t *e;
+    if (find_db(api, req, db, &e)) {
+        api_caller_free(&c);
+        return;
+    }
+    if (owner_only && !is_owner(e, &c)) {
+        db_entry_release(e);
+        api_caller_free(&c);
+        api_text(req, 403, "only the owner of %s may do this", db);
+        return;
+    }
+    deferred_t *d = deferred_new(api, req, &c, name);
+    if (!d) {
+        db_entry_release(e);
+        api_caller_free(&c);
+        api_text(req, 500, "out of memory");
+        return;
+    }
+    d->entry = e;
+    defer(d, fn);
+}
+
 /* ---------------------------------------------------------------- publish */
 
 static bool may_create(api_t *api, const api_caller_t *c)
@@ -401,18 +433,7 @@ void api_route_db_schema(api_t *api, net_http_req_t *req, char **params)
         api_text(req, 400, "version is required: 9 or 10");
         return;
     }
-    db_entry_t *e;
-    if (find_db(api, req, params[0], &e))
-        return;
-    api_caller_t none = {0}; /* the schema is public */
-    deferred_t *d = deferred_new(api, req, &none, v);
-    if (!d) {
-        db_entry_release(e);
-        api_text(req, 500, "out of memory");
-        return;
-    }
-    d->entry = e;
-    defer(d, schema_run);
+    defer_db_route(api, req, params[0], v, false, false, schema_run); /* public */
 }
 
 /* ---------------------------------------------------------------- call */
@@ -526,23 +547,7 @@ void api_route_db_call(api_t *api, net_http_req_t *req, char **params)
         api_text(req, 415, "Expected request with `Content-Type: application/json`");
         return;
     }
-    api_caller_t c;
-    if (api_auth(api, req, &c))
-        return;
-    db_entry_t *e;
-    if (find_db(api, req, params[0], &e)) {
-        api_caller_free(&c);
-        return;
-    }
-    deferred_t *d = deferred_new(api, req, &c, params[1]);
-    if (!d) {
-        db_entry_release(e);
-        api_caller_free(&c);
-        api_text(req, 500, "out of memory");
-        return;
-    }
-    d->entry = e;
-    defer(d, call_run);
+    defer_db_route(api, req, params[0], params[1], true, false, call_run);
 }
 
 /* ---------------------------------------------------------------- sql */
@@ -635,23 +640,7 @@ static void sql_run(void *arg)
 
 void api_route_db_sql(api_t *api, net_http_req_t *req, char **params)
 {
-    api_caller_t c;
-    if (api_auth(api, req, &c))
-        return;
-    db_entry_t *e;
-    if (find_db(api, req, params[0], &e)) {
-        api_caller_free(&c);
-        return;
-    }
-    deferred_t *d = deferred_new(api, req, &c, NULL);
-    if (!d) {
-        db_entry_release(e);
-        api_caller_free(&c);
-        api_text(req, 500, "out of memory");
-        return;
-    }
-    d->entry = e;
-    defer(d, sql_run);
+    defer_db_route(api, req, params[0], NULL, true, false, sql_run);
 }
 
 /* ---------------------------------------------------------------- logs */
@@ -701,29 +690,7 @@ out:
 
 void api_route_db_logs(api_t *api, net_http_req_t *req, char **params)
 {
-    api_caller_t c;
-    if (api_auth(api, req, &c))
-        return;
-    db_entry_t *e;
-    if (find_db(api, req, params[0], &e)) {
-        api_caller_free(&c);
-        return;
-    }
-    if (!is_owner(e, &c)) {
-        db_entry_release(e);
-        api_caller_free(&c);
-        api_text(req, 403, "only the owner of %s may read its logs", params[0]);
-        return;
-    }
-    deferred_t *d = deferred_new(api, req, &c, NULL);
-    if (!d) {
-        db_entry_release(e);
-        api_caller_free(&c);
-        api_text(req, 500, "out of memory");
-        return;
-    }
-    d->entry = e;
-    defer(d, logs_run);
+    defer_db_route(api, req, params[0], NULL, true, true, logs_run);
 }
 
 /* ---------------------------------------------------------------- subscribe */

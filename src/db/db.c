@@ -401,57 +401,60 @@ int db_call_sync(db_t *db, const char *reducer, const uint8_t *args, size_t len,
     return LC_OK;
 }
 
+/* A lifecycle job for (identity, connection_id), timestamped now. */
+static db_job_t *client_job(db_job_kind_t kind, const uint8_t identity[32],
+                            const uint8_t connection_id[16])
+{
+    db_job_t *j = job_new(kind);
+    if (j) {
+        memcpy(j->caller.identity, identity, 32);
+        memcpy(j->caller.connection_id, connection_id, 16);
+        j->caller.timestamp_us = lc_now_wall_us();
+    }
+    return j;
+}
+
+/* Queue j and wait for its result (j is the executor's afterwards). */
+static int submit_and_wait(db_t *db, db_job_t *j, db_call_result_t *res)
+{
+    waiter_t w;
+    waiter_init(&w);
+    j->cb = waiter_done_cb;
+    j->arg = &w;
+    int rc = submit(db, j);
+    if (rc) {
+        job_free(j);
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        return rc;
+    }
+    waiter_wait(&w);
+    if (res)
+        *res = w.res;
+    return LC_OK;
+}
+
 int db_connect(db_t *db, const uint8_t identity[32], const uint8_t connection_id[16],
                const char *jwt_payload, mod_outcome_t *out)
 {
-    db_job_t *j = job_new(DB_JOB_CONNECT);
+    db_job_t *j = client_job(DB_JOB_CONNECT, identity, connection_id);
     if (!j)
         return LC_ENOMEM;
-    memcpy(j->caller.identity, identity, 32);
-    memcpy(j->caller.connection_id, connection_id, 16);
-    j->caller.timestamp_us = lc_now_wall_us();
     if (jwt_payload && !(j->jwt = dupstr(jwt_payload))) {
         job_free(j);
         return LC_ENOMEM;
     }
-    waiter_t w;
-    waiter_init(&w);
-    j->cb = waiter_done_cb;
-    j->arg = &w;
-    int rc = submit(db, j);
-    if (rc) {
-        job_free(j);
-        pthread_mutex_destroy(&w.mu);
-        pthread_cond_destroy(&w.cv);
-        return rc;
-    }
-    waiter_wait(&w);
-    if (out)
-        *out = w.res.outcome;
-    return LC_OK;
+    db_call_result_t res;
+    int rc = submit_and_wait(db, j, &res);
+    if (rc == LC_OK && out)
+        *out = res.outcome;
+    return rc;
 }
 
 int db_disconnect(db_t *db, const uint8_t identity[32], const uint8_t connection_id[16])
 {
-    db_job_t *j = job_new(DB_JOB_DISCONNECT);
-    if (!j)
-        return LC_ENOMEM;
-    memcpy(j->caller.identity, identity, 32);
-    memcpy(j->caller.connection_id, connection_id, 16);
-    j->caller.timestamp_us = lc_now_wall_us();
-    waiter_t w;
-    waiter_init(&w);
-    j->cb = waiter_done_cb;
-    j->arg = &w;
-    int rc = submit(db, j);
-    if (rc) {
-        job_free(j);
-        pthread_mutex_destroy(&w.mu);
-        pthread_cond_destroy(&w.cv);
-        return rc;
-    }
-    waiter_wait(&w);
-    return LC_OK;
+    db_job_t *j = client_job(DB_JOB_DISCONNECT, identity, connection_id);
+    return j ? submit_and_wait(db, j, NULL) : LC_ENOMEM;
 }
 
 int db_exec(db_t *db, void (*fn)(void *arg, db_t *db), void *arg)
@@ -495,19 +498,7 @@ uint64_t db_committed_offset(db_t *db)
 
 int db__submit_install(db_t *db, db_job_t *j, db_call_result_t *res)
 {
-    waiter_t w;
-    waiter_init(&w);
-    j->cb = waiter_done_cb;
-    j->arg = &w;
-    int rc = submit(db, j);
-    if (rc) {
-        pthread_mutex_destroy(&w.mu);
-        pthread_cond_destroy(&w.cv);
-        return rc;
-    }
-    waiter_wait(&w);
-    *res = w.res;
-    return LC_OK;
+    return submit_and_wait(db, j, res); /* frees j if it cannot be queued */
 }
 
 db_job_t *db__job_new(db_job_kind_t kind)

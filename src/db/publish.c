@@ -316,8 +316,7 @@ int db_publish(db_t *db, const uint8_t *wasm, size_t len, const db_publish_opts_
     db_call_result_t res;
     rc = db__submit_install(db, j, &res);
     if (rc) {
-        mod_host_free(h);
-        db__job_free(j);
+        mod_host_free(h); /* the job itself was freed */
         return lc_err_set(err, rc, "the database is shutting down");
     }
     rc = j->rc;
