@@ -31,6 +31,9 @@ typedef struct api_config {
      * otherwise only these identities (LE). */
     const uint8_t (*creators)[32];
     size_t ncreators;
+    /* ...or holders of tokens from this issuer (NULL = no issuer rule), as
+     * the reference's TEMP_SPACETIMEAUTH_ISSUER_REQUIRED_TO_PUBLISH. */
+    const char *creator_issuer;
 } api_config_t;
 
 int api_start(const api_config_t *cfg, api_t **out, lc_err_t *err);

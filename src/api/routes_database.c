@@ -158,12 +158,13 @@ static void defer_db_route(api_t *api, net_http_req_t *req, const char *db, cons
 
 static bool may_create(api_t *api, const api_caller_t *c)
 {
-    if (api->cfg.ncreators == 0)
+    const char *iss = api->cfg.creator_issuer;
+    if (api->cfg.ncreators == 0 && !iss)
         return true;
     for (size_t i = 0; i < api->cfg.ncreators; i++)
         if (memcmp(api->cfg.creators[i], c->claims.identity.le, 32) == 0)
             return true;
-    return false;
+    return iss && c->claims.issuer && strcmp(c->claims.issuer, iss) == 0;
 }
 
 static void publish_run(void *arg)

@@ -40,6 +40,8 @@ static const char TEMPLATE[] =
     "# Who may create databases: identities in hex.  Empty: anyone may, as with the\n"
     "# reference server.\n"
     "# create-allowed-identities = []\n"
+    "# ...or holders of tokens from this issuer (the `iss` claim).\n"
+    "# create-allowed-issuer = \"https://auth.example.com\"\n"
     "# Stop a reducer that runs longer than this (\"0s\": no limit).\n"
     "# reducer-timeout = \"0s\"\n"
     "# When the commit log is fsynced: every-batch (each group commit), never.\n"
@@ -155,6 +157,11 @@ static int apply(server_config_t *cfg, const char *section, const char *key, con
         else
             return lc_err_set(err, LC_EINVAL, "config.toml line %d: fsync is every-batch or never",
                               line);
+    } else if (strcmp(section, "database") == 0 && strcmp(key, "create-allowed-issuer") == 0) {
+        STR();
+        if (snprintf(cfg->creator_issuer, sizeof cfg->creator_issuer, "%s", s) >=
+            (int)sizeof cfg->creator_issuer)
+            return lc_err_set(err, LC_EINVAL, "config.toml line %d: the issuer is too long", line);
     } else if (strcmp(section, "database") == 0 && strcmp(key, "create-allowed-identities") == 0) {
         const char *p = value;
         if (*p++ != '[')

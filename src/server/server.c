@@ -212,6 +212,7 @@ static int start_services(server_t *s, const char *host, int port, lc_err_t *err
         ac.net.ws_max_pending_msgs = cfg->ws_incoming_queue_length;
     ac.creators = (const uint8_t(*)[32])cfg->creators;
     ac.ncreators = cfg->ncreators;
+    ac.creator_issuer = cfg->creator_issuer[0] ? cfg->creator_issuer : NULL;
     ac.db.data_dir = cfg->in_memory ? NULL : cfg->data_dir;
     ac.db.engine = s->engine;
     ac.db.fsync = cfg->fsync_never ? DUR_FSYNC_NEVER : DUR_FSYNC_EVERY_BATCH;

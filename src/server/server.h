@@ -41,6 +41,7 @@ typedef struct server_config {
      * none = anyone. */
     uint8_t creators[SERVER_MAX_CREATORS][32];
     uint32_t ncreators;
+    char creator_issuer[256]; /* [database] create-allowed-issuer; "" = none */
     bool non_interactive;
     lc_log_level_t log_level;
     lc_log_format_t log_format;

@@ -508,6 +508,19 @@ TEST(api_config_restricts_who_creates_databases)
     EXPECT(publish(s.port, a, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);
+    /* An issuer rule: every token this server mints has iss "localhost". */
+    EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
+    EXPECT(write_config(&s, "[database]\ncreate-allowed-issuer = \"localhost\"\n") == 0);
+    EXPECT(itest_server_restart(&s, NULL) == 0);
+    EXPECT(publish(s.port, b, "chat", "chat", &r) == 0);
+    EXPECT_STATUS(r, 200);
+    http_resp_free(&r);
+    EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
+    EXPECT(write_config(&s, "[database]\ncreate-allowed-issuer = \"https://elsewhere\"\n") == 0);
+    EXPECT(itest_server_restart(&s, NULL) == 0);
+    EXPECT(publish(s.port, b, "chat2", "chat", &r) == 0);
+    EXPECT_STATUS(r, 403);
+    http_resp_free(&r);
     /* A bad setting stops the server from starting, naming the line. */
     EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
     EXPECT(write_config(&s, "[database]\nfsync = \"sometimes\"\n") == 0);
