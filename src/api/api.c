@@ -179,6 +179,7 @@ static const route_t routes[] = {
     {"PUT", "/v1/database/:db", api_route_db_publish},
     {"GET", "/v1/database/:db", api_route_db_info},
     {"DELETE", "/v1/database/:db", api_route_db_delete},
+    {"POST", "/v1/database/:db/pre_publish", api_route_db_pre_publish},
     {"GET", "/v1/database/:db/names", api_route_db_names},
     {"POST", "/v1/database/:db/names", api_route_db_names_add},
     {"PUT", "/v1/database/:db/names", api_route_db_names_set},

@@ -80,6 +80,7 @@ void api_route_identity_databases(api_t *api, net_http_req_t *req, char **params
 void api_route_db_publish_new(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_publish(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_info(api_t *api, net_http_req_t *req, char **params);
+void api_route_db_pre_publish(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_delete(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_names(api_t *api, net_http_req_t *req, char **params);
 void api_route_db_names_add(api_t *api, net_http_req_t *req, char **params);

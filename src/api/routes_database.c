@@ -254,6 +254,36 @@ void api_route_db_publish(api_t *api, net_http_req_t *req, char **params)
     publish(api, req, params[0]);
 }
 
+/* POST /pre_publish: the migration plan a publish would apply (owner). */
+static void pre_publish_run(void *arg)
+{
+    deferred_t *d = arg;
+    size_t len;
+    const uint8_t *wasm = net_http_body(d->req, &len);
+    db_publish_result_t res;
+    lc_err_t err;
+    int rc = db_plan_update(d->entry->db, wasm, len, &res, &err);
+    if (rc)
+        api_text(d->req, api_status_of(rc), "%s", err.msg);
+    else if (res.rejected)
+        api_json(d->req, 200,
+                 json_pack("{s:{s:s%, s:b}}", "ManualMigrate", "reason", res.plan.data,
+                           res.plan.len, "major_version_upgrade", 0));
+    else
+        api_json(d->req, 200,
+                 json_pack("{s:{s:s%, s:b, s:s, s:b}}", "AutoMigrate", "migrate_plan",
+                           res.plan.data ? (const char *)res.plan.data : "", res.plan.len,
+                           "break_clients", res.breaks_clients, "token", "0x",
+                           "major_version_upgrade", 0));
+    lc_buf_free(&res.plan);
+    deferred_free(d);
+}
+
+void api_route_db_pre_publish(api_t *api, net_http_req_t *req, char **params)
+{
+    defer_db_route(api, req, params[0], NULL, true, true, pre_publish_run);
+}
+
 /* ---------------------------------------------------------------- describe, delete, names */
 
 static json_t *typed_identity(const uint8_t le[32])

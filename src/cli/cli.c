@@ -24,6 +24,10 @@ static int cmd_restore(const cli_command_t *cmd, int argc, char **argv);
 static int cmd_help(const cli_command_t *cmd, int argc, char **argv);
 /* cmd_build.c */
 extern const char cli_build_summary[], cli_build_usage[];
+/* cmd_generate.c, cmd_init.c */
+extern const char cli_generate_summary[], cli_generate_usage[];
+extern const char cli_init_summary[], cli_init_usage[];
+extern const char cli_subscribe_summary[], cli_subscribe_usage[];
 
 #define COMMON_USAGE                                                                               \
     "  -s, --server SERVER  a saved server's name or a URL (default: the default server)\n"        \
@@ -54,6 +58,7 @@ static const cli_command_t commands[] = {
      "                       restore it as (it must not exist yet)\n"
      "  --data-dir DIR       the server's data directory (default as for start)\n",
      cmd_restore},
+    {"init", cli_init_summary, cli_init_usage, cli_cmd_init},
     {"build", cli_build_summary, cli_build_usage, cli_cmd_build},
     {"publish", "Build (or take) a module and create or update a database",
      "  [NAME]               the database (default: a new unnamed database)\n"
@@ -76,8 +81,10 @@ static const cli_command_t commands[] = {
      cli_cmd_call},
     {"sql", "Run a SQL query and print the result as a table",
      "  NAME \"QUERY\"         the database and one SQL statement\n" COMMON_USAGE, cli_cmd_sql},
+    {"subscribe", cli_subscribe_summary, cli_subscribe_usage, cli_cmd_subscribe},
     {"describe", "Show what the server knows of a database",
      "  NAME                 the database\n" COMMON_USAGE, cli_cmd_describe},
+    {"generate", cli_generate_summary, cli_generate_usage, cli_cmd_generate},
     {"list", "List the databases owned by your identity", COMMON_USAGE, cli_cmd_list},
     {"identity", "Print your identity on a server; 'identity new' gets a new one",
      "  [new]                ask the server for a new identity and keep its token\n" COMMON_USAGE,

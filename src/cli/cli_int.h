@@ -153,5 +153,22 @@ int cli_cmd_identity(const cli_command_t *cmd, int argc, char **argv);
 int cli_cmd_login(const cli_command_t *cmd, int argc, char **argv);
 int cli_cmd_logout(const cli_command_t *cmd, int argc, char **argv);
 int cli_cmd_server(const cli_command_t *cmd, int argc, char **argv);
+int cli_cmd_generate(const cli_command_t *cmd, int argc, char **argv);
+int cli_cmd_init(const cli_command_t *cmd, int argc, char **argv);
+int cli_cmd_subscribe(const cli_command_t *cmd, int argc, char **argv);
+
+/* ---------------------------------------------------------------- module definitions
+ * (cmd_generate.c) */
+
+/* GET /v1/database/NAME/schema?version=10 into *out (the caller decrefs); an exit code. */
+int cli_fetch_schema(cli_ctx_t *ctx, const char *name, struct json_t **out);
+/* The value of section `name` ("Typespace", "Tables", ...) of a RawModuleDefV10; NULL if none. */
+struct json_t *cli_schema_section(struct json_t *def, const char *name);
+/* An AlgebraicType {"Kind": payload}'s kind, and its payload. */
+const char *cli_type_kind(struct json_t *at, struct json_t **payload);
+/* A product element's or sum variant's name ("" when unnamed). */
+const char *cli_elem_name(struct json_t *el);
+/* mkdir -p: 0, or -1 with errno set. */
+int cli_mkdir_p(const char *dir);
 
 #endif /* LC_CLI_INT_H */

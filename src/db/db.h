@@ -94,6 +94,13 @@ typedef struct db_publish_result {
 int db_publish(db_t *db, const uint8_t *wasm, size_t len, const db_publish_opts_t *opts,
                db_publish_result_t *result, lc_err_t *err);
 
+/* Dry run of an update (pre_publish): compile and check the module, plan
+ * the migration from the current definition, change nothing.  result gets
+ * the rendered plan, breaks_clients and rejected (a manual migration is
+ * needed).  LC_ENOTFOUND if the database has no module yet. */
+int db_plan_update(db_t *db, const uint8_t *wasm, size_t len, db_publish_result_t *result,
+                   lc_err_t *err);
+
 /* ---------------------------------------------------------------- calls */
 
 typedef struct db_call_result {

@@ -14,6 +14,7 @@
  *   3. call init (if any) as the owner, connection id 0, empty args;
  *   4. commit, log "Database initialized", load the scheduler.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,4 +358,76 @@ int db__load_module(db_t *db, lc_err_t *err)
     if ((rc = db__sched_load(db)))
         return lc_err_set(err, rc, "loading schedules");
     return db__disconnect_leftovers(db);
+}
+
+/* ---------------------------------------------------------------- dry run */
+
+typedef struct plan_job {
+    const mod_host_t *host;
+    db_publish_result_t *result;
+    lc_err_t *err;
+    int rc;
+} plan_job_t;
+
+static void plan_on_executor(void *arg, db_t *db)
+{
+    plan_job_t *p = arg;
+    if (!db->host) {
+        p->rc = lc_err_set(p->err, LC_ENOTFOUND, "the database has no module yet");
+        return;
+    }
+    mod_migration_t *plan = NULL;
+    p->rc = mod_def_plan_migration(mod_host_def(db->host), mod_host_def(p->host), &plan, p->err);
+    if (p->rc == LC_OK) {
+        mod_migration_render(plan, &p->result->plan);
+        p->result->breaks_clients = plan->breaks_clients;
+        p->result->rejected = plan->refused;
+    }
+    mod_migration_free(plan);
+}
+
+typedef struct plan_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    plan_job_t job;
+} plan_wait_t;
+
+static void plan_trampoline(void *arg, db_t *db)
+{
+    plan_wait_t *w = arg;
+    plan_on_executor(&w->job, db);
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int db_plan_update(db_t *db, const uint8_t *wasm, size_t len, db_publish_result_t *result,
+                   lc_err_t *err)
+{
+    memset(result, 0, sizeof *result);
+    lc_buf_init(&result->plan);
+    mod_host_config_t hc = db__host_config(db);
+    hc.on_schedule = NULL; /* this host never runs a call */
+    mod_host_t *h;
+    int rc = mod_host_create(&hc, wasm, len, NULL, NULL, &h, err);
+    if (rc)
+        return rc;
+    plan_wait_t w = {.job = {.host = h, .result = result, .err = err}};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    rc = db_exec(db, plan_trampoline, &w);
+    if (rc == LC_OK) {
+        pthread_mutex_lock(&w.mu);
+        while (!w.done) pthread_cond_wait(&w.cv, &w.mu);
+        pthread_mutex_unlock(&w.mu);
+        rc = w.job.rc;
+    } else {
+        lc_err_set(err, rc, "the database is shutting down");
+    }
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    mod_host_free(h);
+    return rc;
 }

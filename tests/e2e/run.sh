@@ -6,10 +6,13 @@
 #
 # Installs the pinned node packages (npm ci) when they are missing, starts the
 # real `build/lightcone start` on a free port with a temporary data directory,
-# publishes build/examples/chat.wasm and bank.wasm over HTTP, runs each
+# publishes build/examples/chat.wasm, bank.wasm and alltypes.wasm over HTTP, runs each
 # tests/e2e/*.test.mjs against it under a timeout, then stops the server with
 # SIGTERM.  The server's log is kept under build/test-logs/ when anything
 # failed.  Missing node, npm or build outputs are failures, never skips.
+#
+# Before the tests, `lightcone generate --lang typescript` writes bindings for
+# each published module into the temporary directory (generated.test.mjs).
 #
 # Environment: LIGHTCONE_BIN (default build/lightcone), E2E_FILTER (run only
 # tests whose file name contains it), E2E_TIMEOUT (seconds per test, 25).
@@ -91,7 +94,7 @@ if [ ! -f tests/e2e/node_modules/.package-lock.json ] ||
     fi
 fi
 missing=""
-for f in "$BIN" build/examples/chat.wasm build/examples/bank.wasm; do
+for f in "$BIN" build/examples/chat.wasm build/examples/bank.wasm build/examples/alltypes.wasm; do
     [ -f "$f" ] || missing="$missing $f"
 done
 if [ -n "$missing" ]; then
@@ -139,9 +142,50 @@ publish() {
 }
 
 published=" "
-for db in chat bank; do
+for db in chat bank alltypes; do
     publish "$db" && published="$published$db "
 done
+
+# --- generated bindings ----------------------------------------------------------
+# `lightcone generate --lang typescript` for each published module into
+# $tmp/gen/NAME/index.mjs; $tmp/node_modules points at ours so that the
+# generated files' `import 'spacetimedb'` resolves to the same SDK.
+# generated.test.mjs imports them from $LIGHTCONE_GENERATED.
+ln -s "$PWD/tests/e2e/node_modules" "$tmp/node_modules"
+for db in $published; do
+    if XDG_CONFIG_HOME="$tmp/config" "$BIN" generate --lang typescript -s "$base" \
+        --out-dir "$tmp/gen/$db" "$db" >"$tmp/generate.log" 2>&1; then
+        ok "generate $db bindings"
+    else
+        fail "generate $db bindings" "lightcone generate failed" "$tmp/generate.log"
+    fi
+done
+
+# --- a project from `lightcone init`, end to end -------------------------------------
+# init a C module with a TypeScript client, publish it with the CLI (which
+# builds it), generate its bindings into the client and run the client's
+# main.mjs: it connects, subscribes, calls `add` and exits 0 once it sees the
+# row it added.
+init_project() {
+    proj=$tmp/init/myapp
+    cfg="$tmp/config"
+    if ! { XDG_CONFIG_HOME=$cfg "$BIN" init --client typescript "$proj" &&
+        XDG_CONFIG_HOME=$cfg "$BIN" publish -s "$base" -p "$proj" myapp &&
+        XDG_CONFIG_HOME=$cfg "$BIN" generate -s "$base" --lang typescript \
+            --out-dir "$proj/client/module_bindings" myapp; } >"$tmp/init.log" 2>&1; then
+        fail "init-client" "lightcone init / publish / generate failed" "$tmp/init.log"
+        return
+    fi
+    ln -s "$PWD/tests/e2e/node_modules" "$proj/client/node_modules"
+    if LIGHTCONE_URL=$base LIGHTCONE_DB=myapp timeout -k 5 "$TEST_TIMEOUT" \
+        node "$proj/client/main.mjs" alice >"$tmp/client.log" 2>&1 &&
+        grep -q "inserted person .*: alice" "$tmp/client.log"; then
+        ok "init-client"
+    else
+        fail "init-client" "the generated project's client did not see its row" "$tmp/client.log"
+    fi
+}
+case init-client in *"${E2E_FILTER:-}"*) init_project ;; esac
 
 # --- tests ---------------------------------------------------------------------
 # Each test names the database it needs in a line "// database: NAME".
@@ -156,7 +200,7 @@ for t in tests/e2e/*.test.mjs; do
         continue
         ;;
     esac
-    LIGHTCONE_URL=$base timeout -k 5 "$TEST_TIMEOUT" node "$t" >"$tmp/test.log" 2>&1
+    LIGHTCONE_URL=$base LIGHTCONE_GENERATED=$tmp/gen LIGHTCONE_PUBLISHED="$published" timeout -k 5 "$TEST_TIMEOUT" node "$t" >"$tmp/test.log" 2>&1
     status=$?
     if [ "$status" -eq 0 ]; then
         ok "$name"

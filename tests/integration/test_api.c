@@ -213,6 +213,21 @@ TEST(api_publish_call_sql_logs_delete)
     EXPECT(publish(s.port, other, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 403);
     http_resp_free(&r);
+    /* pre_publish: the plan a publish would apply, nothing changed. */
+    {
+        size_t wl;
+        char *w = read_wasm("chat", &wl);
+        EXPECT(w);
+        http_request(s.port, "POST", "/v1/database/bank/pre_publish", auth, w, wl, &r);
+        free(w);
+        EXPECT_STATUS(r, 200);
+        EXPECT(strstr(r.body, "AutoMigrate") || strstr(r.body, "ManualMigrate"));
+        EXPECT(strstr(r.body, "accounts"));
+        http_resp_free(&r);
+        http_request(s.port, "GET", "/v1/database/bank", NULL, NULL, 0, &r);
+        EXPECT_STATUS(r, 200);
+        http_resp_free(&r);
+    }
     /* A module that is not wasm is refused with a reason. */
     http_request(s.port, "PUT", "/v1/database/junk", auth, "not wasm", 8, &r);
     EXPECT_STATUS(r, 400);

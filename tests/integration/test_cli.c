@@ -6,6 +6,7 @@
  * configuration in its own XDG_CONFIG_HOME.
  */
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,25 +65,15 @@ static void fresh_config(void)
  * would not print it: read the file). */
 static int stored_token(const char *name, char *tok, size_t cap)
 {
-    char path[500], buf[8192];
+    char path[500];
     snprintf(path, sizeof path, "%s/lightcone/cli.json", getenv("XDG_CONFIG_HOME"));
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = 0;
-    char key[80];
-    snprintf(key, sizeof key, "\"tokens\": {\n    \"%s\": \"", name);
-    char *p = strstr(buf, key);
-    if (!p)
-        return -1;
-    p += strlen(key);
-    char *end = strchr(p, '"');
-    if (!end || (size_t)(end - p) >= cap)
-        return -1;
-    memcpy(tok, p, (size_t)(end - p));
-    tok[end - p] = 0;
-    return 0;
+    json_t *j = json_load_file(path, 0, NULL);
+    const char *t = json_string_value(json_object_get(json_object_get(j, "tokens"), name));
+    int rc = t && strlen(t) < cap ? 0 : -1;
+    if (rc == 0)
+        snprintf(tok, cap, "%s", t);
+    json_decref(j);
+    return rc;
 }
 
 /* Start `lightcone ARGS...` in the background with stdout+stderr to path. */
@@ -248,6 +239,9 @@ TEST(cli_publish_call_sql_logs_describe_list_delete)
     RUN(0, "list");
     EXPECT_OUT(me);
     EXPECT_OUT("bank");
+    /* chat was published with -s URL: that server entry has its own token
+     * (a different identity), so it is listed there. */
+    RUN(0, "list", "-s", url);
     EXPECT_OUT("chat");
     RUN(0, "identity", "--json");
     EXPECT_OUT(me);
@@ -275,6 +269,7 @@ TEST(cli_publish_call_sql_logs_describe_list_delete)
     RUN(4, "sql", "bank", "SELECT * FROM accounts");
     RUN(0, "list", "--json");
     EXPECT(strstr(out, "\"bank\"") == NULL);
+    RUN(0, "list", "--json", "-s", url); /* chat is the URL entry's identity's */
     EXPECT_OUT("\"chat\"");
     RUN(0, "login", "--server-issued-login");
     EXPECT(strstr(out, me) == NULL);
@@ -285,8 +280,130 @@ done:
     free(out);
 }
 
+/* A file's contents into buf (empty if unreadable). */
+static void read_text(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+}
+
+/* init → publish -p → call → generate (typescript and c), and their error cases. */
+TEST(cli_init_publish_generate)
+{
+    char *out = malloc(OUT_CAP), *text = malloc(OUT_CAP), url[64], dir[400], gen[450], file[600];
+    fresh_config();
+    itest_server_t s;
+    if (itest_server_start(&s, NULL) != 0) {
+        test_fail(__FILE__, __LINE__, "server did not start (log %s)", s.log_path);
+        itest_server_cleanup(&s);
+        free(out);
+        free(text);
+        return;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+    snprintf(dir, sizeof dir, "%s/hello-app", test_tmpdir());
+    snprintf(gen, sizeof gen, "%s/gen", test_tmpdir());
+
+    RUN(0, "init", "--client", "typescript", dir);
+    EXPECT_OUT("created");
+    snprintf(file, sizeof file, "%s/hello-app.c", dir);
+    read_text(file, text, OUT_CAP);
+    EXPECT(strstr(text, "LC_TABLE(person") && !strstr(text, "{{name}}"));
+    snprintf(file, sizeof file, "%s/client/package.json", dir);
+    read_text(file, text, OUT_CAP);
+    EXPECT(strstr(text, "\"spacetimedb\": \"2.8.3\"") && strstr(text, "hello-app-client"));
+    RUN(1, "init", dir); /* not empty */
+    RUN(2, "init", "--lang", "rust", gen);
+    RUN(2, "init");
+
+    RUN(0, "publish", "hello-app", "-p", dir, "-s", url);
+    EXPECT_OUT("Created new database with name: hello-app");
+    RUN(0, "call", "-s", url, "hello-app", "add", "\"Ada\"");
+    RUN(0, "sql", "-s", url, "hello-app", "SELECT * FROM person");
+    EXPECT_OUT("Ada");
+
+    RUN(0, "generate", "--lang", "typescript", "--out-dir", gen, "hello-app", "-s", url);
+    snprintf(file, sizeof file, "%s/index.mjs", gen);
+    read_text(file, text, OUT_CAP);
+    EXPECT(strstr(text, "export const PersonRow = __t.row({"));
+    EXPECT(strstr(text, "id: __t.u64().primaryKey().autoInc(),"));
+    EXPECT(strstr(text, "export const AddReducer = { name: __t.string() };"));
+    EXPECT(strstr(text, "__reducerSchema('say_hello', SayHelloReducer)"));
+    EXPECT(strstr(text, "export class DbConnection extends __DbConnectionImpl"));
+    RUN(0, "generate", "--lang", "c", "-o", gen, "hello-app", "-s", url);
+    snprintf(file, sizeof file,
+             "cc -std=c17 -Wall -Werror -fsyntax-only -x c %s/hello_app_bindings.h", gen);
+    EXPECT(system(file) == 0);
+    snprintf(file, sizeof file, "%s/hello_app_bindings.h", gen);
+    read_text(file, text, OUT_CAP);
+    EXPECT(strstr(text, "#define HELLO_APP_REDUCER_ADD \"add\""));
+    EXPECT(strstr(text, "} hello_app_Person_t;"));
+
+    RUN(4, "generate", "nosuchdb", "-o", gen, "-s", url);
+    RUN(2, "generate", "--lang", "java", "hello-app");
+    RUN(2, "generate");
+    RUN(1, "generate", "--schema-file", "/nonexistent.json", "x", "-o", gen);
+done:
+    itest_server_stop(&s, SIGTERM, &(int){0});
+    itest_server_cleanup(&s);
+    free(out);
+    free(text);
+}
+
+/* subscribe: the initial rows, a live update read while the command runs, errors. */
+TEST(cli_subscribe)
+{
+    char *out = malloc(OUT_CAP), url[64], cmdline[600], line[4096];
+    FILE *p = NULL;
+    fresh_config();
+    itest_server_t s;
+    if (itest_server_start(&s, NULL) != 0) {
+        test_fail(__FILE__, __LINE__, "server did not start (log %s)", s.log_path);
+        itest_server_cleanup(&s);
+        free(out);
+        return;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+    RUN(0, "publish", "-s", url, "chat", "-b", "build/examples/chat.wasm");
+    RUN(0, "call", "-s", url, "chat", "send_message", "\"first\"");
+    RUN(0, "subscribe", "-s", url, "chat", "SELECT * FROM message", "--print-initial-update", "-t",
+        "1");
+    EXPECT_OUT("{\"message\":{\"deletes\":[],\"inserts\":[[[\"0x");
+    EXPECT_OUT("\"first\"]]}}");
+
+    /* live: the initial line marks the subscription applied; then call, then read the update */
+    snprintf(cmdline, sizeof cmdline,
+             "%s subscribe -s %s chat 'SELECT * FROM message' --print-initial-update -n 1 -t 20",
+             itest_binary(), url);
+    p = popen(cmdline, "r");
+    EXPECT(p && fgets(line, sizeof line, p) && strstr(line, "\"first\""));
+    RUN(0, "call", "-s", url, "chat", "send_message", "\"second\"");
+    EXPECT(fgets(line, sizeof line, p) && strstr(line, "\"inserts\"") &&
+           strstr(line, "\"second\"") && !strstr(line, "\"first\""));
+    int st = pclose(p);
+    p = NULL;
+    EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    RUN(4, "subscribe", "-s", url, "nosuchdb", "SELECT * FROM message", "-t", "1");
+    RUN(1, "subscribe", "-s", url, "chat", "SELECT * FROM nosuch", "-t", "5");
+    EXPECT_OUT("subscription failed");
+    RUN(2, "subscribe", "-s", url, "chat");
+    RUN(2, "subscribe", "-s", url, "chat", "SELECT * FROM message", "-n", "zero");
+done:
+    if (p)
+        pclose(p);
+    itest_server_stop(&s, SIGTERM, &(int){0});
+    itest_server_cleanup(&s);
+    free(out);
+}
+
 const test_case_t test_cli_cases[] = {
     TEST_CASE(cli_server_config_and_usage_errors),
     TEST_CASE(cli_publish_call_sql_logs_describe_list_delete),
+    TEST_CASE(cli_init_publish_generate),
+    TEST_CASE(cli_subscribe),
     TEST_END,
 };
