@@ -46,14 +46,26 @@
  *      close the database, which joins the executor and syncs the log.
  *   6. A session that db_connect accepted gets exactly one db_disconnect.
  *
+ * Queries.  `SELECT * FROM t` (and `SELECT * FROM *`) subscribe to a whole
+ * table: its changes go out as the changeset has them.  Every other query
+ * (filters, joins, :sender) is compiled by src/subs into a subs_query_t
+ * shared by all sessions of the database that subscribed to the same
+ * normalised query; each set holds a reference per query.  Compiled
+ * queries borrow the module definition: subs_sync recompiles them when a
+ * publish replaced it, before any use on the executor.
+ *
  * Fan-out and confirmed reads, for a transaction T committed on the
  * executor:
+ *   0. No session with a query set: api_sessions_on_commit returns after
+ *      one counter load (sd->nsubscribed).
  *   1. db calls api_sessions_on_commit(cs, caller) before the caller's
  *      db_call callback.  The sessions with subscriptions are taken from
  *      the list (a reference each); the caller's own session (same
  *      identity and connection id) is skipped.
  *   2. Each changed table's inserts and deletes become wire row lists once
- *      per transaction, shared by every session.
+ *      per transaction, shared by every session; every compiled query is
+ *      evaluated once (subs_eval, even when only the caller subscribed)
+ *      and its delta rows are one buffer borrowed by all its subscribers.
  *   3. Per session: per query set (ascending id), per subscribed table
  *      (ascending name) that T changed, one TableUpdate (EventTable rows
  *      for event tables); one TransactionUpdate if anything, else nothing.
@@ -85,6 +97,7 @@
 #include <zlib.h>
 
 #include "api/session_int.h"
+#include "subs/subs.h"
 
 /* Server preference order (§1.2). */
 static const char *const PROTOCOLS[] = {"v3.bsatn.spacetimedb", "v2.bsatn.spacetimedb",
@@ -99,7 +112,7 @@ enum { PROTO_V3, PROTO_V2, PROTO_V1_BSATN, PROTO_V1_JSON };
 #define TABLE_NAME_MAX 256
 
 #define NO_SUCH_TABLE  "no such table: `%s`. If the table exists, it may be marked private."
-#define UNSUPPORTED    "unsupported query (only SELECT * FROM table is supported for now): %s"
+#define UNSUPPORTED    "unsupported query (SELECT * FROM * is for Subscribe only): %s"
 
 /* ---------------------------------------------------------------- types */
 
@@ -121,14 +134,17 @@ typedef struct held {
     uint8_t data[];
 } held_t;
 
-/* One table a query set reads. */
+/* One query of a set: a whole table (q NULL: its changes go out as they
+ * are), or a compiled query (src/subs: filters and joins, evaluated
+ * incrementally and shared by every session that subscribed to it). */
 typedef struct qtable {
-    uint32_t table_id;
-    char *name; /* canonical name, lc_malloc'd */
+    uint32_t table_id; /* the table whose rows it returns */
+    char *name;        /* canonical name, lc_malloc'd */
     bool event;
+    subs_query_t *q; /* a reference, or NULL */
 } qtable_t;
 
-/* A query set: its distinct tables, sorted by name. */
+/* A query set: its distinct queries, sorted by table name. */
 typedef struct qset {
     uint32_t id;
     uint32_t ntables;
@@ -143,6 +159,12 @@ typedef struct sess_db {
     pthread_mutex_t mu; /* guards head and gone */
     session_t *head;
     bool gone; /* api_sessions_free ran: no new sessions */
+    /* Sessions with at least one query set: with none, a commit costs one
+     * load (fan-out step 0). */
+    atomic_uint nsubscribed;
+    subs_mgr_t *subs; /* the compiled queries of every session */
+    /* The definition subs was compiled against (executor only). */
+    const mod_def_t *subs_def;
 } sess_db_t;
 
 struct session {
@@ -322,6 +344,7 @@ static void sd_unref(sess_db_t *sd)
     if (atomic_fetch_sub_explicit(&sd->refs, 1, memory_order_acq_rel) != 1)
         return;
     LC_ASSERT(sd->head == NULL);
+    subs_mgr_free(sd->subs);
     pthread_mutex_destroy(&sd->mu);
     lc_free(sd);
 }
@@ -329,12 +352,18 @@ static void sd_unref(sess_db_t *sd)
 /* e's session state with a reference, or NULL (create: make it). */
 static sess_db_t *sd_get(api_t *api, db_entry_t *e, bool create)
 {
+    lc_err_t err;
     pthread_mutex_lock(&api->mu);
     sess_db_t *sd = e->user;
     if (!sd && create && (sd = lc_calloc(1, sizeof *sd))) {
-        atomic_init(&sd->refs, 1); /* e->user's */
-        pthread_mutex_init(&sd->mu, NULL);
-        e->user = sd;
+        if (subs_mgr_new(&sd->subs, &err)) {
+            lc_free(sd);
+            sd = NULL;
+        } else {
+            atomic_init(&sd->refs, 1); /* e->user's */
+            pthread_mutex_init(&sd->mu, NULL);
+            e->user = sd;
+        }
     }
     if (sd)
         atomic_fetch_add_explicit(&sd->refs, 1, memory_order_relaxed);
@@ -359,10 +388,22 @@ static void sess_unref(session_t *s)
         worker_post(s, JOB_FREE); /* invariant 5 */
 }
 
-static void qset_free(qset_t *q)
+static void qset_free(session_t *s, qset_t *q)
 {
-    for (uint32_t i = 0; i < q->ntables; i++) lc_free(q->tables[i].name);
+    for (uint32_t i = 0; i < q->ntables; i++) {
+        lc_free(q->tables[i].name);
+        subs_release(s->sd->subs, q->tables[i].q);
+    }
     lc_free(q->tables);
+}
+
+/* Keep sd->nsubscribed in step after s->nsets went from before. */
+static void sets_counted(session_t *s, uint32_t before)
+{
+    if (before == 0 && s->nsets > 0)
+        atomic_fetch_add(&s->sd->nsubscribed, 1);
+    else if (before > 0 && s->nsets == 0)
+        atomic_fetch_sub(&s->sd->nsubscribed, 1);
 }
 
 static void held_free_all(session_t *s)
@@ -384,8 +425,10 @@ static void inq_free_all(session_t *s)
 static void session_free(session_t *s)
 {
     api_t *api = s->api;
-    for (uint32_t i = 0; i < s->nsets; i++) qset_free(&s->sets[i]);
+    for (uint32_t i = 0; i < s->nsets; i++) qset_free(s, &s->sets[i]);
     atomic_fetch_sub(&api->stats.subscriptions, s->nsets);
+    if (s->nsets > 0)
+        atomic_fetch_sub(&s->sd->nsubscribed, 1);
     lc_free(s->sets);
     held_free_all(s);
     inq_free_all(s);
@@ -601,6 +644,16 @@ static void rows_from_scan(const store_rows_t *rs, net_row_list_t *out)
         out->fixed_size = (uint16_t)size;
 }
 
+/* The same over a compiled query's delta rows (shared by every subscriber
+ * of the query until the next transaction). */
+static void rows_from_subs(const subs_rows_t *r, net_row_list_t *out)
+{
+    store_rows_t rs = {.data = {.data = (uint8_t *)r->data, .len = r->len},
+                       .count = r->nrows,
+                       .offsets = (uint32_t *)r->offsets};
+    rows_from_scan(&rs, out);
+}
+
 /* ---------------------------------------------------------------- transaction updates */
 
 /* One changed table of a transaction as wire row lists, built on first use
@@ -671,8 +724,21 @@ static int session_updates(session_t *s, tx_rows_t *tr, net_query_set_update_t *
         uint32_t nt = 0;
         for (uint32_t j = 0; j < q->ntables; j++) {
             const store_table_changes_t *c;
-            const tx_table_t *t = tx_rows_table(tr, q->tables[j].table_id, &c);
             bool event = q->tables[j].event;
+            subs_rows_t ins, del;
+            if (q->tables[j].q) {
+                if (!subs_delta(q->tables[j].q, &ins, &del) || (event && ins.nrows == 0))
+                    continue;
+                if (!tu && !(tu = lc_arena_alloc(&tr->arena, q->ntables * sizeof *tu)))
+                    return LC_ENOMEM;
+                net_table_update_t *u = &tu[nt++];
+                *u = (net_table_update_t){.table_name = q->tables[j].name, .event = event};
+                rows_from_subs(&ins, &u->inserts);
+                if (!event)
+                    rows_from_subs(&del, &u->deletes);
+                continue;
+            }
+            const tx_table_t *t = tx_rows_table(tr, q->tables[j].table_id, &c);
             if (!t || (c->ninserts == 0 && (event || c->ndeletes == 0)))
                 continue;
             if (t->rc)
@@ -785,11 +851,66 @@ typedef struct tlist {
 static int tlist_add(tlist_t *l, uint32_t table_id, const char *name, bool event)
 {
     for (uint32_t i = 0; i < l->n; i++)
-        if (l->t[i].table_id == table_id)
+        if (l->t[i].table_id == table_id && !l->t[i].q)
             return LC_OK; /* duplicate queries in a set are one (§3.4) */
     if (lc_grow(&l->t, &l->cap, l->n, sizeof *l->t, 4))
         return LC_ENOMEM;
-    l->t[l->n++] = (qtable_t){table_id, (char *)name, event};
+    l->t[l->n++] = (qtable_t){table_id, (char *)name, event, NULL};
+    return LC_OK;
+}
+
+/* Drop a list being resolved: its compiled queries' references too (those
+ * that went into a set were cleared by add_set). */
+static void tlist_free(session_t *s, tlist_t *l)
+{
+    for (uint32_t i = 0; i < l->n; i++) subs_release(s->sd->subs, l->t[i].q);
+    lc_free(l->t);
+    memset(l, 0, sizeof *l);
+}
+
+/* Before compiled queries are used on the executor: if a publish replaced
+ * the module definition they borrow, recompile them against the new one. */
+static void subs_sync(sess_db_t *sd, db_t *db)
+{
+    const mod_def_t *def = db_def(db);
+    if (def == sd->subs_def)
+        return;
+    if (subs_mgr_count(sd->subs) > 0)
+        subs_recompile(sd->subs, def, db_store(db));
+    sd->subs_def = def;
+}
+
+/* A query beyond SELECT * FROM t: compiled by src/subs (protocol.md §5),
+ * with :sender bound to the session's identity; identical queries of any
+ * session share one compiled query. */
+static int compile_query(session_t *s, db_t *db, const char *text, tlist_t *l, lc_err_t *err)
+{
+    sql_caller_t who = {.is_owner = s->owner};
+    for (int i = 0; i < 32; i++) who.sender[i] = s->caller.claims.identity.le[31 - i];
+    const mod_def_t *def = db_def(db); /* stable on the executor */
+    subs_query_t *q;
+    subs_sync(s->sd, db);
+    int rc = subs_compile(s->sd->subs, NULL, def, db_store(db), text, &who, &q, err);
+    if (rc)
+        return rc;
+    const mod_table_t *t = def ? mod_def_table(def, subs_query_table(q)) : NULL;
+    bool event = t && t->is_event;
+    if (event && s->v1) {
+        lc_err_set(err, LC_EUNSUPPORTED, "subscribing to event table `%s` requires WebSocket v2",
+                   subs_query_table(q));
+        subs_release(s->sd->subs, q);
+        return LC_EUNSUPPORTED;
+    }
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->t[i].q == q) { /* the same query twice in a set is one (§3.4) */
+            subs_release(s->sd->subs, q);
+            return LC_OK;
+        }
+    if (lc_grow(&l->t, &l->cap, l->n, sizeof *l->t, 4)) {
+        subs_release(s->sd->subs, q);
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    }
+    l->t[l->n++] = (qtable_t){subs_query_table_id(q), (char *)subs_query_table(q), event, q};
     return LC_OK;
 }
 
@@ -806,7 +927,9 @@ static int resolve_query(session_t *s, db_t *db, const char *q, bool all_ok, tli
 {
     char name[TABLE_NAME_MAX];
     int kind = api__parse_query(q, name, sizeof name);
-    if (kind < 0 || (kind == API__QUERY_ALL && !all_ok))
+    if (kind < 0)
+        return compile_query(s, db, q, l, err);
+    if (kind == API__QUERY_ALL && !all_ok)
         return lc_err_set(err, LC_EUNSUPPORTED, UNSUPPORTED, q);
     const mod_def_t *def = db_def(db); /* stable on the executor */
     uint32_t id;
@@ -831,6 +954,26 @@ static int resolve_query(session_t *s, db_t *db, const char *q, bool all_ok, tli
     return LC_OK;
 }
 
+/* The current rows of a compiled query, as a scan result. */
+static int query_rows(const subs_query_t *q, store_view_t *v, store_rows_t *out, lc_err_t *err)
+{
+    lc_arena_t a;
+    subs_rows_t r;
+    lc_arena_init(&a, 16 * 1024);
+    int rc = subs_initial(q, v, &a, &r, err);
+    if (rc == LC_OK && r.nrows > 0) {
+        out->offsets = lc_malloc(r.nrows * sizeof *out->offsets);
+        if (!out->offsets || lc_buf_append(&out->data, r.data, r.len)) {
+            rc = lc_err_set(err, LC_ENOMEM, "out of memory");
+        } else {
+            memcpy(out->offsets, r.offsets, r.nrows * sizeof *out->offsets);
+            out->count = out->cap = r.nrows;
+        }
+    }
+    lc_arena_free(&a);
+    return rc;
+}
+
 /* Current rows of l's tables, read in one view at *offset: rows[i] for
  * table i (caller frees with scans_free). */
 static int scan_tables(db_t *db, const tlist_t *l, store_rows_t **rows, uint64_t *offset,
@@ -846,7 +989,8 @@ static int scan_tables(db_t *db, const tlist_t *l, store_rows_t **rows, uint64_t
         return rc;
     *offset = store_view_offset(v);
     for (uint32_t i = 0; rc == LC_OK && i < l->n; i++)
-        rc = store_view_scan(v, l->t[i].table_id, &(*rows)[i], err);
+        rc = l->t[i].q ? query_rows(l->t[i].q, v, &(*rows)[i], err)
+                       : store_view_scan(v, l->t[i].table_id, &(*rows)[i], err);
     store_view_close(v);
     return rc;
 }
@@ -896,8 +1040,9 @@ static qset_t *find_set(session_t *s, uint32_t id, uint32_t *pos)
     return lo < s->nsets && s->sets[lo].id == id ? &s->sets[lo] : NULL;
 }
 
-/* Register query set id over l's tables (names copied, sorted). */
-static int add_set(session_t *s, uint32_t id, const tlist_t *l)
+/* Register query set id over l's queries (names copied, sorted; the
+ * compiled queries' references move from l to the set). */
+static int add_set(session_t *s, uint32_t id, tlist_t *l)
 {
     uint32_t pos;
     find_set(s, id, &pos);
@@ -909,8 +1054,9 @@ static int add_set(session_t *s, uint32_t id, const tlist_t *l)
     for (uint32_t i = 0; i < l->n; i++) {
         q.tables[i] = l->t[i];
         if (!(q.tables[i].name = lc_strdup(l->t[i].name))) {
+            for (uint32_t j = 0; j <= i; j++) q.tables[j].q = NULL; /* still l's */
             q.ntables = i;
-            qset_free(&q);
+            qset_free(s, &q);
             return LC_ENOMEM;
         }
     }
@@ -918,6 +1064,8 @@ static int add_set(session_t *s, uint32_t id, const tlist_t *l)
     memmove(&s->sets[pos + 1], &s->sets[pos], (s->nsets - pos) * sizeof *s->sets);
     s->sets[pos] = q;
     s->nsets++;
+    sets_counted(s, s->nsets - 1);
+    for (uint32_t i = 0; i < l->n; i++) l->t[i].q = NULL; /* the set's references now */
     return LC_OK;
 }
 
@@ -980,7 +1128,7 @@ static void do_subscribe(session_t *s, db_t *db, const net_client_msg_t *m)
     lc_buf_free(&b);
     lc_free(tr);
     scans_free(rows, l.n);
-    lc_free(l.t);
+    tlist_free(s, &l);
 }
 
 static void do_unsubscribe(session_t *s, db_t *db, const net_client_msg_t *m)
@@ -1011,9 +1159,10 @@ static void do_unsubscribe(session_t *s, db_t *db, const net_client_msg_t *m)
     if (rc == LC_OK) {
         /* Rows or not, it waits behind held updates of the set (FIFO). */
         deliver(s, &b, true, offset);
-        qset_free(q);
+        qset_free(s, q);
         memmove(q, q + 1, (s->nsets - pos - 1) * sizeof *q);
         s->nsets--;
+        sets_counted(s, s->nsets + 1);
         atomic_fetch_sub(&s->api->stats.subscriptions, 1);
     } else {
         sub_error(s, m, err.msg);
@@ -1050,7 +1199,7 @@ static void do_one_off(session_t *s, db_t *db, const net_client_msg_t *m)
     lc_buf_free(&b);
     lc_free(tr);
     scans_free(rows, l.n);
-    lc_free(l.t);
+    tlist_free(s, &l);
 }
 
 static void do_procedure(session_t *s, const net_client_msg_t *m)
@@ -1089,6 +1238,7 @@ static void exec_op(void *arg, db_t *db)
     op_t *op = arg;
     session_t *s = op->s;
     if (sess_live(s)) {
+        subs_sync(s->sd, db);
         switch (op->m->kind) {
         case NET_CM_SUBSCRIBE:
             do_subscribe(s, db, op->m);
@@ -1245,9 +1395,10 @@ static int v1_tables(db_t *db, const tlist_t *l, const store_rows_t *rows, bool 
 
 static void v1_drop_set(session_t *s, uint32_t pos)
 {
-    qset_free(&s->sets[pos]);
+    qset_free(s, &s->sets[pos]);
     memmove(&s->sets[pos], &s->sets[pos + 1], (s->nsets - pos - 1) * sizeof *s->sets);
     s->nsets--;
+    sets_counted(s, s->nsets + 1);
     atomic_fetch_sub(&s->api->stats.subscriptions, 1);
 }
 
@@ -1296,7 +1447,7 @@ static void v1_subscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
     }
     lc_free(tu);
     scans_free(rows, l.n);
-    lc_free(l.t);
+    tlist_free(s, &l);
 }
 
 /* Unsubscribe and UnsubscribeMulti: the set's rows come back as deletes. */
@@ -1364,7 +1515,7 @@ static void v1_one_off(session_t *s, db_t *db, const net_v1_client_msg_t *m)
     v1_send(s, &r, rc == LC_OK, offset);
     lc_free(tu);
     scans_free(rows, l.n);
-    lc_free(l.t);
+    tlist_free(s, &l);
 }
 
 /* The v1 TableUpdates of session s for a transaction: one per changed
@@ -1384,6 +1535,18 @@ static int v1_updates(session_t *s, tx_rows_t *tr, net_v1_table_update_t **out, 
         for (uint32_t j = 0; j < s->sets[i].ntables; j++) {
             const qtable_t *q = &s->sets[i].tables[j];
             const store_table_changes_t *c;
+            subs_rows_t ins, del;
+            if (q->q) { /* compiled queries are not merged by table */
+                if (!subs_delta(q->q, &ins, &del))
+                    continue;
+                net_v1_table_update_t *u = &tu[(*n)++];
+                u->table_id = q->table_id;
+                u->table_name = q->name;
+                v1_row_type(s->e->db, q->name, u);
+                rows_from_subs(&ins, &u->inserts);
+                rows_from_subs(&del, &u->deletes);
+                continue;
+            }
             const tx_table_t *t = tx_rows_table(tr, q->table_id, &c);
             bool seen = false;
             for (uint32_t k = 0; k < *n && !seen; k++) seen = tu[k].table_id == q->table_id;
@@ -1551,6 +1714,7 @@ static void v1_exec(void *arg, db_t *db)
         op_free(op);
         return;
     }
+    subs_sync(s->sd, db);
     switch (m->kind) {
     case NET_V1_CM_CALL_REDUCER:
         v1_json_call(op, db); /* owns op */
@@ -2079,12 +2243,36 @@ static session_t **subscribers(sess_db_t *sd, const mod_caller_t *caller, uint32
     return v;
 }
 
+/* Evaluate every compiled query over the transaction once (step 2), for
+ * the fan-out and the caller's ReducerResult alike. */
+static void eval_queries(sess_db_t *sd, db_entry_t *e, const store_changeset_t *cs)
+{
+    if (subs_mgr_count(sd->subs) == 0)
+        return;
+    subs_sync(sd, e->db);
+    store_view_t *v;
+    lc_err_t err;
+    int rc = store_view_open(db_store(e->db), &v, &err);
+    if (rc == LC_OK) {
+        rc = subs_eval(sd->subs, cs, v, &err);
+        store_view_close(v);
+    }
+    if (rc)
+        lc_log_error("subscriptions: evaluating transaction %llu: %s",
+                     (unsigned long long)cs->tx_offset, err.msg);
+}
+
 void api_sessions_on_commit(api_t *api, db_entry_t *e, const store_changeset_t *cs,
                             const mod_caller_t *caller)
 {
     sess_db_t *sd = sd_get(api, e, false);
     if (!sd)
         return;
+    if (atomic_load(&sd->nsubscribed) == 0) { /* step 0 */
+        sd_unref(sd);
+        return;
+    }
+    eval_queries(sd, e, cs);
     uint32_t n;
     session_t **v = subscribers(sd, caller, &n);
     if (n == 0) {

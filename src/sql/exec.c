@@ -11,6 +11,7 @@
  */
 #include "sql/sql_int.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -574,15 +575,6 @@ static int finish(exec_t *x, vec_t *rows, sql_result_t *res)
     return LC_OK;
 }
 
-static int run_select(exec_t *x, sql_result_t *res)
-{
-    vec_t joined = {0}, rows = {0};
-    int rc = joined_rows(x, &joined);
-    if (rc == LC_OK)
-        rc = x->p->aggregate ? group(x, &joined, &rows) : project(x, &joined, &rows);
-    return rc ? rc : finish(x, &rows, res);
-}
-
 /* ---------------------------------------------------------------- st_var */
 
 /* The st_var rows named var, with their bytes. */
@@ -675,6 +667,74 @@ static int run_set(exec_t *x)
         rc = store_insert(x->src.tx, t->id, b.data, b.len, &ir, x->err);
     lc_buf_free(&b);
     return rc;
+}
+
+/* ---------------------------------------------------------------- row limit */
+
+static int row_count(exec_t *x, uint32_t table_id, uint64_t *n)
+{
+    if (x->src.v)
+        return store_view_row_count(x->src.v, table_id, n, x->err);
+    return store_tx_row_count(x->src.tx, table_id, n, x->err);
+}
+
+/* Rows the plan looks at, by the reference's rule (engine.md §4.2): a
+ * scan or range counts its table, a point probe or index join one row per
+ * probe, a sort or nested-loop join multiplies. */
+static int estimate(exec_t *x, uint64_t *out)
+{
+    uint64_t total = 1;
+    for (uint32_t i = 0; i < x->s->nfrom; i++) {
+        const sql_access_t *acc = &x->p->acc[i];
+        uint64_t n = 1;
+        int rc;
+        if (!acc->ixjoin && acc->kind != ACC_POINT && (rc = row_count(x, x->s->from[i].t->id, &n)))
+            return rc;
+        total = __builtin_mul_overflow(total, n, &total) ? UINT64_MAX : total;
+    }
+    *out = total;
+    return LC_OK;
+}
+
+/* For callers other than the owner: refuse a SELECT whose estimate
+ * exceeds st_var's row_limit, if one is set. */
+static int check_row_limit(exec_t *x)
+{
+    if (x->p->caller->is_owner || !x->p->var_table)
+        return LC_OK;
+    vec_t vals = {0}, bytes = {0};
+    int rc = var_rows(x, "row_limit", &vals, &bytes);
+    if (rc || vals.n == 0)
+        return rc;
+    const sats_value_t *v = &((const sats_value_t *)vals.v[0])->u.elems.items[1];
+    const sats_type_t *vt =
+        sats_resolve(x->p->var_table->ts, x->p->var_table->row_type->u.fields.items[1].type);
+    const sats_type_t *pt =
+        vt && vt->kind == SATS_SUM && v->u.sum.tag < vt->u.fields.n
+            ? sats_resolve(x->p->var_table->ts, vt->u.fields.items[v->u.sum.tag].type)
+            : NULL;
+    if (!pt || pt->kind != SATS_U64)
+        return LC_OK;
+    uint64_t limit = v->u.sum.payload->u.u, est;
+    if ((rc = estimate(x, &est)))
+        return rc;
+    if (est > limit)
+        return lc_err_set(x->err, LC_ERANGE,
+                          "Estimated cardinality (%" PRIu64 " rows) exceeds limit (%" PRIu64
+                          " rows)",
+                          est, limit);
+    return LC_OK;
+}
+
+static int run_select(exec_t *x, sql_result_t *res)
+{
+    vec_t joined = {0}, rows = {0};
+    int rc = check_row_limit(x);
+    if (rc == LC_OK)
+        rc = joined_rows(x, &joined);
+    if (rc == LC_OK)
+        rc = x->p->aggregate ? group(x, &joined, &rows) : project(x, &joined, &rows);
+    return rc ? rc : finish(x, &rows, res);
 }
 
 /* ---------------------------------------------------------------- DML */

@@ -864,6 +864,7 @@ int sql_plan(sql_stmt_t *stmt, const sql_schema_t *schema, const sql_caller_t *c
     int rc;
     switch (stmt->kind) {
     case ST_SELECT:
+        p->var_table = st_var(schema); /* for the row limit */
         rc = plan_select(&pl);
         break;
     case ST_INSERT:

@@ -138,4 +138,32 @@ int sql_result_json(lc_buf_t *out, const sql_result_t *r, uint64_t duration_us, 
 /* Append the result as a psql-style text table (sats_print_table). */
 int sql_result_print(lc_buf_t *out, const sql_result_t *r);
 
+/* ---------------------------------------------------------------- subscriptions (sub.c) */
+
+/* Whether a parsed statement is in the reference's subscription subset
+ * (protocol.md §5.2-§5.3): SELECT * or t.* over one table or a join of two
+ * on one column equality; WHERE of comparisons under AND/OR.  Before
+ * sql_plan; LC_EUNSUPPORTED with the message otherwise. */
+int sql_sub_check(const sql_stmt_t *stmt, lc_err_t *err);
+
+/* The shape of a planned subscription query. */
+typedef struct sql_sub_shape {
+    uint32_t ntables;        /* 1, or 2 for a join */
+    int ret;                 /* FROM position of the table whose rows it returns */
+    const sql_table_t *t[2]; /* FROM order */
+    int join_col[2];         /* joins: the ON column of each table */
+    uint32_t join_ix[2];     /* joins: a single-column index on each */
+} sql_sub_shape_t;
+/* Fill out for a plan of a statement sql_sub_check accepted; a join
+ * without single-column indexes on both join columns is LC_EUNSUPPORTED
+ * "Subscriptions require indexes on join columns". */
+int sql_sub_shape(const sql_plan_t *p, sql_sub_shape_t *out, lc_err_t *err);
+/* Whether one row (rows[i]: the decoded row of FROM table i) satisfies the
+ * plan's ON and WHERE. */
+bool sql_sub_match(const sql_plan_t *p, sats_value_t *const *rows);
+/* Append a canonical key of the plan: table ids, resolved column
+ * positions and typed literal values (:sender as its bound value), so
+ * spelling, aliases and whitespace do not matter. */
+int sql_sub_key(const sql_plan_t *p, lc_buf_t *out);
+
 #endif /* LC_SQL_H */

@@ -676,8 +676,8 @@ static void chat_flow(void)
     CHECK(subscribe(a, 21, 5, "SELECT * FROM nope"));
     EXPECT(a, "suberr 21 5 no such table: `nope`. If the table exists, it may be marked private.");
     CHECK(subscribe(a, 22, 6, "SELECT name FROM user"));
-    EXPECT(a, "suberr 22 6 unsupported query (only SELECT * FROM table is supported for now): "
-              "SELECT name FROM user");
+    EXPECT(a, "suberr 22 6 Subscriptions must be typed to a single table: select whole rows with "
+              "SELECT * or SELECT t.*, executing: `SELECT name FROM user`");
     /* v2: one message per payload; what follows it is ignored (§1.4). */
     cm_one_off(&b, 30, "SELECT * FROM message");
     cm_one_off(&b, 99, "SELECT * FROM message");
@@ -685,7 +685,7 @@ static void chat_flow(void)
     EXPECT(a, "oneoff 30 ok message:1");
     cm_one_off(&b, 31, "SELECT * FROM *");
     CHECK(send_buf(a, &b));
-    EXPECT(a, "oneoff 31 err unsupported query (only SELECT * FROM table is supported for now): "
+    EXPECT(a, "oneoff 31 err unsupported query (SELECT * FROM * is for Subscribe only): "
               "SELECT * FROM *");
     cm_call(&b, NET_CM_CALL_PROCEDURE, 32, "whatever", NULL);
     CHECK(send_buf(a, &b));
@@ -728,6 +728,82 @@ TEST(session_chat_flow)
 {
     if (fx_start("chat", false) == LC_OK)
         chat_flow();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
+/* Filtered and joined subscriptions on chat (src/subs): only matching rows
+ * arrive, :sender is each session's own identity, the same query from two
+ * sessions is shared, an update that leaves a join's result is a delete,
+ * and refused queries leave the connection open. */
+static void chat_filters(void)
+{
+    tc_resp_t r;
+    tc_t *a = ws_open("chat", "alice", "compression=None", V2, &r);
+    tc_resp_free(&r);
+    tc_t *bob = ws_open("chat", "bob", "compression=None", V3, &r);
+    tc_resp_free(&r);
+    CHECK(a && bob);
+    EXPECT(a, "init");
+    EXPECT(bob, "init");
+    CHECK(subscribe(a, 1, 1, "SELECT * FROM message WHERE text = 'x'"));
+    EXPECT(a, "applied 1 1 ");
+    CHECK(subscribe(bob, 2, 2, "select * from \"message\" where \"text\"='x'"));
+    EXPECT(bob, "applied 2 2 ");
+    CHECK(subscribe(bob, 3, 3, "SELECT * FROM user WHERE identity = :sender"));
+    EXPECT(bob, "applied 3 3 user:1");
+    CHECK(call(a, 10, "send_message", "y")); /* matches nobody's filter */
+    EXPECT(a, "reducer 10 ok ");
+    CHECK(call(a, 11, "send_message", "x"));
+    EXPECT(a, "reducer 11 ok 1:message+1-0");
+    EXPECT(bob, "tx 2:message+1-0");      /* nothing came for "y" */
+    CHECK(call(a, 12, "set_name", "al")); /* not bob's :sender row */
+    EXPECT(a, "reducer 12 ok ");
+    CHECK(call(bob, 13, "set_name", "bo"));
+    EXPECT(bob, "reducer 13 ok 3:user+1-1");
+
+    /* message.sender has no index: the join is refused, the socket stays. */
+    CHECK(subscribe(a, 14, 4, "SELECT m.* FROM message m JOIN user u ON m.sender = u.identity"));
+    EXPECT(a, "suberr 14 4 Subscriptions require indexes on join columns, executing: `SELECT m.* "
+              "FROM message m JOIN user u ON m.sender = u.identity`");
+    CHECK(subscribe(a, 15, 5, "SELECT * FROM message WHERE NOT text = 'x'"));
+    EXPECT(a, "suberr 15 5 Unsupported: NOT in a subscription, executing: `SELECT * FROM message "
+              "WHERE NOT text = 'x'`");
+    /* A join on the primary key (a self-join): bob's row while he is "bo". */
+    CHECK(subscribe(a, 16, 6,
+                    "SELECT u.* FROM user u JOIN user v ON u.identity = v.identity "
+                    "WHERE v.name = 'bo'"));
+    EXPECT(a, "applied 16 6 user:1");
+    CHECK(call(bob, 17, "set_name", "bob2"));
+    EXPECT(bob, "reducer 17 ok 3:user+1-1");
+    EXPECT(a, "tx 6:user+0-1"); /* left the join: the old row is deleted */
+    CHECK(call(bob, 18, "set_name", "bo"));
+    EXPECT(bob, "reducer 18 ok 3:user+1-1");
+    EXPECT(a, "tx 6:user+1-0");
+
+    lc_buf_t b;
+    lc_buf_init(&b);
+    cm_one_off(&b, 20, "SELECT * FROM message WHERE text = 'y'");
+    CHECK(send_buf(a, &b));
+    EXPECT(a, "oneoff 20 ok message:1");
+    cm_unsubscribe(&b, 21, 1, NET_UNSUB_SEND_DROPPED_ROWS);
+    CHECK(send_buf(a, &b));
+    EXPECT(a, "unsub 21 1 message:1");
+    CHECK(call(bob, 22, "send_message", "x")); /* alice dropped set 1 */
+    EXPECT(bob, "reducer 22 ok 2:message+1-0");
+    CHECK(call(a, 23, "send_message", "x"));
+    EXPECT(a, "reducer 23 ok ");
+    EXPECT(bob, "tx 2:message+1-0");
+    lc_buf_free(&b);
+    tc_close(a);
+    tc_close(bob);
+}
+
+TEST(session_chat_filters)
+{
+    if (fx_start("chat", false) == LC_OK)
+        chat_filters();
     else
         CHECK_MSG(false, "fixture");
     fx_stop();
@@ -1196,7 +1272,7 @@ static void v1_flow(void)
     CHECK(tc_ws_text(j, "{\"SubscribeMulti\":{\"query_strings\":[\"SELECT name FROM user\"],"
                         "\"request_id\":12,\"query_id\":{\"id\":4}}}"));
     t = v1_text_until(j, "SubscriptionError");
-    CHECK(t && strstr(t, "unsupported query"));
+    CHECK(t && strstr(t, "Subscriptions must be typed to a single table"));
     free(t);
     lc_buf_free(&b);
     tc_close(a);
@@ -1217,6 +1293,7 @@ const test_case_t test_api_session_cases[] = {
     TEST_CASE(session_query_subset),
     TEST_CASE(session_compression),
     TEST_CASE(session_chat_flow),
+    TEST_CASE(session_chat_filters),
     TEST_CASE(session_upgrade_refusals),
     TEST_CASE(session_compressed_frames),
     TEST_CASE(session_confirmed_reads),

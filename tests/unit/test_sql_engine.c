@@ -595,6 +595,32 @@ TEST(sql_guest)
     RUN(guest_cases, false);
 }
 
+/* SET row_limit bounds what other callers may read, by estimate. */
+static const qcase_t limit_cases[] = {
+    {"SET row_limit = 4", "ins=0 del=0 upd=0"},
+    {"SELECT * FROM person", "[[1,\"Alice\",30,true],[2,\"Bob\",25,false],[3,\"Carol\",35,true],"
+                             "[4,\"Dave\",25,true],[5,\"Eve\",40,false]]"},
+};
+
+static const qcase_t limit_guest_cases[] = {
+    {"SELECT * FROM person", "ERR: Estimated cardinality (5 rows) exceeds limit (4 rows)"},
+    {"SELECT * FROM person WHERE id > 1",
+     "ERR: Estimated cardinality (5 rows) exceeds limit (4 rows)"},
+    {"SELECT * FROM person WHERE id = 1", "[[1,\"Alice\",30,true]]"},
+    {"SELECT * FROM pet WHERE owner = 1", "[[10,1,\"cat\",4.5],[11,1,\"dog\",12.25]]"},
+    {"SELECT a.id FROM toy a JOIN toy b ON a.id = b.id",
+     "ERR: Estimated cardinality (16 rows) exceeds limit (4 rows)"},
+    {"SELECT q.id FROM person p JOIN pet q ON p.id = q.owner WHERE p.id = 3", "[[13]]"},
+};
+
+TEST(sql_row_limit)
+{
+    CHECK_OK(fixture_open());
+    run_cases(limit_cases, sizeof limit_cases / sizeof *limit_cases, true);
+    run_cases(limit_guest_cases, sizeof limit_guest_cases / sizeof *limit_guest_cases, false);
+    fixture_close();
+}
+
 static const qcase_t dml_cases[] = {
     {"INSERT INTO person VALUES (6, 'Frank', 50, true)", "ins=1 del=0 upd=0"},
     {"INSERT INTO person VALUES (6, 'Frank', 50, true)", "ins=0 del=0 upd=0"},
@@ -857,9 +883,15 @@ TEST(sql_exec_modes)
 }
 
 const test_case_t test_sql_engine_cases[] = {
-    TEST_CASE(sql_select),     TEST_CASE(sql_errors),
-    TEST_CASE(sql_guest),      TEST_CASE(sql_dml),
-    TEST_CASE(sql_plans),      TEST_CASE(sql_json_and_print),
-    TEST_CASE(sql_exec_modes), TEST_CASE(sql_robust),
-    TEST_CASE(sql_limits),     TEST_END,
+    TEST_CASE(sql_select),
+    TEST_CASE(sql_errors),
+    TEST_CASE(sql_guest),
+    TEST_CASE(sql_row_limit),
+    TEST_CASE(sql_dml),
+    TEST_CASE(sql_plans),
+    TEST_CASE(sql_json_and_print),
+    TEST_CASE(sql_exec_modes),
+    TEST_CASE(sql_robust),
+    TEST_CASE(sql_limits),
+    TEST_END,
 };
