@@ -15,6 +15,7 @@
 #                   transfer, in memory and durable (bench/module)
 #   make bench-ws   reducer calls over WebSocket: one client's p50/p99, many
 #                   clients' calls/s (bench/ws)
+#   make bench-subs subscription join delta cost and WebSocket fan-out (bench/subs)
 #   make bench      the keynote transfer benchmark, Lightcone against PostgreSQL
 #                   in the same run (bench/keynote/run.sh)
 #
@@ -61,7 +62,7 @@ DEPS_OK   := build/.deps-ok
 # them, or every `make test` would compile the fuzz build again.
 .SECONDARY:
 
-.PHONY: all start test unit fuzz crashtest bench bench-store bench-durability bench-wasm bench-module bench-ws format check-format clean deps
+.PHONY: all start test unit fuzz crashtest bench bench-store bench-durability bench-wasm bench-module bench-ws bench-subs format check-format clean deps
 
 all: build/lightcone
 
@@ -192,6 +193,14 @@ build/bench/bench_ws: build/obj/bench/ws/bench_ws.o build/obj/tests/integration/
 
 bench-ws: build/bench/bench_ws examples
 	build/bench/bench_ws
+
+build/bench/bench_subs: build/obj/bench/subs/bench_subs.o build/obj/tests/unit/module_fixture.o \
+                        build/obj/tests/unit/test.o build/liblightcone.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WASM_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench-subs: build/bench/bench_subs examples
+	build/bench/bench_subs
 
 build/bench/loadgen: build/obj/bench/keynote/loadgen.o
 	@mkdir -p $(dir $@)

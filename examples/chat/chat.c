@@ -2,6 +2,8 @@
  * chat — the classic quickstart chat, in C.  Users are keyed by identity and may set a name;
  * anyone connected may send messages; connecting and disconnecting flip `online`.
  * Clients subscribe to `SELECT * FROM user` and `SELECT * FROM message` (see README.md).
+ * `message.sender` has a btree index so that subscriptions may join messages to their
+ * senders (a join needs an index on both join columns).
  */
 #include <lightcone.h>
 
@@ -12,7 +14,7 @@ LC_TABLE(user, LC_PUBLIC,
          LC_COL(bool, online))
 
 LC_TABLE(message, LC_PUBLIC,
-         LC_COL(lc_identity, sender),
+         LC_COL(lc_identity, sender, LC_BTREE),
          LC_COL(lc_timestamp, sent),
          LC_COL(lc_string, text))
 // clang-format on

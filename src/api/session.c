@@ -165,6 +165,8 @@ typedef struct sess_db {
     subs_mgr_t *subs; /* the compiled queries of every session */
     /* The definition subs was compiled against (executor only). */
     const mod_def_t *subs_def;
+    uint64_t subs_gen; /* db_def_generation when subs_def was taken */
+    bool subs_gen_seen;
 } sess_db_t;
 
 struct session {
@@ -872,12 +874,16 @@ static void tlist_free(session_t *s, tlist_t *l)
  * the module definition they borrow, recompile them against the new one. */
 static void subs_sync(sess_db_t *sd, db_t *db)
 {
-    const mod_def_t *def = db_def(db);
-    if (def == sd->subs_def)
+    /* The generation, not the address: a new definition may be allocated
+     * where the old one was. */
+    uint64_t gen = db_def_generation(db);
+    if (gen == sd->subs_gen && sd->subs_gen_seen)
         return;
     if (subs_mgr_count(sd->subs) > 0)
-        subs_recompile(sd->subs, def, db_store(db));
-    sd->subs_def = def;
+        subs_recompile(sd->subs, db_def(db), db_store(db));
+    sd->subs_def = db_def(db);
+    sd->subs_gen = gen;
+    sd->subs_gen_seen = true;
 }
 
 /* A query beyond SELECT * FROM t: compiled by src/subs (protocol.md §5),

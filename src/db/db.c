@@ -4,9 +4,11 @@
  * The executor owns the module host, the scheduler heap and every write
  * transaction.  Jobs arrive on a mutex-protected list; the executor takes
  * the whole list at once and runs it, so a burst of calls costs one lock
- * round trip, not one per call.  After each commit it hands the changeset
- * to the group-commit writer (durability.h) — the executor never waits for
- * the disk; callers that need confirmed reads wait on db_wait_durable.
+ * round trip, not one per call.  Each commit's log record is queued, and
+ * at the end of the batch (or every DB_LOGQ_MAX_RECORDS) the records go to
+ * the group-commit writer (durability.h) in one submit — the executor never
+ * waits for the disk; callers that need confirmed reads wait on
+ * db_wait_durable, which covers a record only once the writer has it.
  *
  * Scheduled reducers (module-abi.md §6.4): a write into a schedule table
  * pushes (due time, table, scheduled id) onto a min-heap; the executor
@@ -108,7 +110,53 @@ static void outcome_set(mod_outcome_t *o, mod_status_t st, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- commit */
 
-/* Commit tx and hand the changeset to the log.  On success *cs holds the
+/* The database whose executor runs on this thread: its commits' log
+ * records wait in db->logq until the end of the batch. */
+static _Thread_local db_t *executing;
+
+/* Hand the queued log records to the writer in one submit.  A failure
+ * means the writer has failed permanently (disk full, I/O error): the
+ * transactions are committed in memory but will never be durable, and
+ * confirmed reads will never see them; say so loudly. */
+void db__flush_log(db_t *db)
+{
+    if (db->logq_n == 0)
+        return;
+    lc_err_t err;
+    int rc = dur_writer_submit_framed(db->writer, db->logq_first, db->logq_n, db->logq.data,
+                                      db->logq.len, &err);
+    if (rc)
+        lc_log(LC_LOG_ERROR, "database log write failed at offsets %" PRIu64 "..%" PRIu64 ": %s",
+               db->logq_first, db->logq_first + db->logq_n - 1, err.msg);
+    lc_buf_reset(&db->logq);
+    db->logq_n = 0;
+}
+
+/* Queue the log record of cs (framed as dur_writer_submit_framed takes it).
+ * Records leave at the end of the executor's batch, or sooner when many
+ * pile up, so the writer keeps busy; off the executor, at once. */
+static void queue_log_record(db_t *db, const store_changeset_t *cs, int64_t ts_us)
+{
+    if (db->logq_n && cs->tx_offset != db->logq_first + db->logq_n)
+        db__flush_log(db); /* frames imply consecutive offsets; the writer reports the gap */
+    size_t start = db->logq.len;
+    lc_buf_put_u32le(&db->logq, 0);
+    if (dur_txdata_encode(&db->logq, cs, ts_us) != LC_OK || db->logq.oom) {
+        db->logq.len = start;
+        db->logq.oom = false;
+        db__flush_log(db);
+        lc_log(LC_LOG_ERROR, "database log write failed at offset %" PRIu64 ": out of memory",
+               cs->tx_offset);
+        return;
+    }
+    lc_store_u32le(db->logq.data + start, (uint32_t)(db->logq.len - start - 4));
+    if (db->logq_n++ == 0)
+        db->logq_first = cs->tx_offset;
+    if (executing != db || db->logq_n >= DB_LOGQ_MAX_RECORDS || db->logq.len >= DB_LOGQ_MAX_BYTES)
+        db__flush_log(db);
+}
+
+/* Commit tx and queue the changeset for the log.  On success *cs holds the
  * changeset (caller frees). */
 int db__commit(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, lc_err_t *err)
 {
@@ -116,19 +164,8 @@ int db__commit(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, l
     if (rc)
         return rc;
     atomic_fetch_add(&db->stats.commits, 1);
-    if (cs->tx_offset == 0 || !db->writer)
-        return LC_OK;
-    lc_buf_reset(&db->txbuf);
-    rc = dur_txdata_encode(&db->txbuf, cs, ts_us);
-    if (rc == LC_OK)
-        rc = dur_writer_submit(db->writer, cs->tx_offset, db->txbuf.data, db->txbuf.len, err);
-    if (rc) {
-        /* The transaction is committed in memory but cannot be made
-         * durable: the writer has failed permanently (disk full, I/O
-         * error).  Confirmed reads will never see it; say so loudly. */
-        lc_log(LC_LOG_ERROR, "database log write failed at offset %" PRIu64 ": %s", cs->tx_offset,
-               err ? err->msg : lc_strerror(rc));
-    }
+    if (cs->tx_offset != 0 && db->writer)
+        queue_log_record(db, cs, ts_us);
     return LC_OK;
 }
 
@@ -278,6 +315,7 @@ static void recycle_jobs(db_t *db, db_job_t *list)
 static void *executor_main(void *arg)
 {
     db_t *db = arg;
+    executing = db;
     pthread_mutex_lock(&db->mu);
     for (;;) {
         if (!db->head) {
@@ -309,6 +347,7 @@ static void *executor_main(void *arg)
         if (recycle)
             recycle_jobs(db, recycle);
         db__sched_run_due(db, lc_now_wall_us());
+        db__flush_log(db);
         pthread_mutex_lock(&db->mu);
     }
     pthread_mutex_unlock(&db->mu);
@@ -550,7 +589,7 @@ int db_open(const db_config_t *cfg, db_t **out, lc_err_t *err)
         lc_free(db);
         return lc_err_set(err, LC_ENOMEM, "out of memory");
     }
-    lc_buf_init(&db->txbuf);
+    lc_buf_init(&db->logq);
     lc_map_init(&db->sched_live);
     lc_map_init(&db->jwts);
     pthread_mutex_init(&db->mu, NULL);
@@ -613,7 +652,7 @@ void db_close(db_t *db)
         mod_log_close(db->log);
     if (db->store)
         store_db_close(db->store);
-    lc_buf_free(&db->txbuf);
+    lc_buf_free(&db->logq);
     while (db->free_jobs) {
         db_job_t *next = db->free_jobs->next;
         job_free(db->free_jobs);
@@ -655,6 +694,11 @@ int db_def_bytes(db_t *db, lc_buf_t *out)
     size_t len;
     const uint8_t *p = mod_host_def_bytes(db->host, &len);
     return lc_buf_append(out, p, len) ? LC_ENOMEM : LC_OK;
+}
+
+uint64_t db_def_generation(db_t *db)
+{
+    return db->def_generation;
 }
 
 bool db_has_module(db_t *db)

@@ -156,6 +156,10 @@ const mod_def_t *db_def(db_t *db);
  * (executor thread, as db_def).  LC_ENOTFOUND before the first publish. */
 int db_def_bytes(db_t *db, lc_buf_t *out);
 bool db_has_module(db_t *db);
+/* Changes whenever a publish may have replaced the definition (executor
+ * thread): holders of pointers into db_def() compare it to know when to
+ * look again (an address alone can be reused). */
+uint64_t db_def_generation(db_t *db);
 
 uint64_t db_durable_offset(db_t *db);
 /* Wait until offset is durable (-1: forever). */

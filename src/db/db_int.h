@@ -66,7 +66,10 @@ struct db {
     mod_host_t *host;            /* executor-owned once running */
     const mod_caller_t *calling; /* during a client's reducer call: its caller */
     atomic_bool has_module;      /* host != NULL, readable from any thread */
-    lc_buf_t txbuf;              /* encoding of the last log record */
+    uint64_t def_generation;     /* bumped by every install (db_def_generation) */
+    lc_buf_t logq;               /* log records of this batch, framed (executor only) */
+    uint64_t logq_first;         /* offset of the first of them */
+    size_t logq_n;               /* how many */
 
     pthread_t thread;
     bool thread_started;
@@ -88,6 +91,11 @@ struct db {
 };
 
 /* db.c */
+/* The executor hands its batch's log records to the writer at most this
+ * many (or bytes) at a time, so the writer overlaps a long batch. */
+#define DB_LOGQ_MAX_RECORDS 256
+#define DB_LOGQ_MAX_BYTES   (256 * 1024)
+void db__flush_log(db_t *db);
 int db__commit(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, lc_err_t *err);
 void db__notify_commit(db_t *db, const store_changeset_t *cs);
 void db__finish_reducer(db_t *db, store_tx_t *tx, uint32_t rid, const mod_caller_t *caller,

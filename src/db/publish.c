@@ -288,6 +288,7 @@ void db__run_install(db_t *db, db_job_t *j)
     mod_host_free(j->host);
     j->host = NULL;
     atomic_store(&db->has_module, db->host != NULL);
+    db->def_generation++; /* whatever happened, borrowed definitions are stale */
     if (j->cb)
         j->cb(j->arg, &res);
 }

@@ -98,6 +98,12 @@ int dur_writer_start(dur_log_t *log, dur_fsync_policy_t policy, uint32_t interva
  * on the writer of transactions).  Offsets must be consecutive. */
 int dur_writer_submit(dur_writer_t *w, uint64_t tx_offset, const void *payload, size_t len,
                       lc_err_t *err);
+/* Queue n >= 1 records with offsets first_offset..first_offset+n-1 in one
+ * go (copied): framed holds them as n x (u32 LE length, payload), len bytes
+ * in all (LC_EINVAL if the frames do not fill it exactly).  One lock and one
+ * allocation for the lot; otherwise as dur_writer_submit. */
+int dur_writer_submit_framed(dur_writer_t *w, uint64_t first_offset, size_t n, const void *framed,
+                             size_t len, lc_err_t *err);
 /* The highest offset known durable under the policy. */
 uint64_t dur_writer_durable(const dur_writer_t *w);
 /* Wait until offset is durable or timeout_us passes (-1: forever);

@@ -61,6 +61,15 @@
  *   7. After a failed write or fdatasync the log refuses everything but
  *      close: what reached the disk is unknown, and like PostgreSQL we never
  *      retry an fsync and carry on.  Reopening repairs or reports the file.
+ *   8. The last segment may be longer than its records: the bytes from
+ *      `flushed` to the end of the file (at most alloc_end) are zeros.  The
+ *      writer zero-fills PREALLOC_CHUNK bytes ahead of the records, like
+ *      PostgreSQL's WAL segments, so that the fdatasync of a batch flushes
+ *      data only: the file's size and block map change, and need an inode
+ *      write, once per chunk instead of at every batch.  Zero-filling is
+ *      best effort (on failure the segment just grows with its records).
+ *      Sealing a segment (rotation, close) cuts the zeros off before its
+ *      fdatasync, so every segment but the last ends with its last record.
  *
  * Torn tails.  A crash may leave the end of the last segment partly
  * written.  A damaged record (incomplete header, length past the end of the
@@ -73,9 +82,17 @@
  * whose offset is wrong.  Readers (dur_log_read) apply the same rule but
  * change nothing: a torn tail is the end of the log.
  *
+ * Zero tails.  A damaged record that starts a run of zeros reaching the end
+ * of the last segment is preallocated space (invariant 8), not a torn
+ * write: open keeps it, without a warning.  A record header of zeros is
+ * never valid (offsets start at 1, n = 1), so readers, which may run while
+ * the writer fills that space, take a zero header in the last segment as
+ * the end of the log without searching on.
+ *
  * Departures from the reference: a torn tail is truncated rather than left
- * in place with a new segment started after it; the index file is not
- * preallocated or mmapped; no compression of old segments.
+ * in place with a new segment started after it; segments are zero-filled
+ * ahead rather than preallocated whole; the index file is not preallocated
+ * or mmapped; no compression of old segments.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -100,6 +117,8 @@ enum {
     WRITE_BUF_SIZE = 128 * 1024, /* appends are gathered up to this */
     READ_BUF_SIZE = 256 * 1024,  /* readers read this much at a time */
     SEARCH_CHUNK = 64 * 1024,    /* torn-tail search and index reads */
+    PREALLOC_CHUNK = 1 << 20,    /* zero-filled ahead of the records (invariant 8) */
+    ZERO_BUF = 64 * 1024,        /* zeros written per iovec entry */
 };
 
 #define DEFAULT_MAX_SEGMENT    (256ull << 20)
@@ -124,11 +143,13 @@ typedef struct seglist {
 struct dur_log {
     char *dir; /* DIR/clog */
     dur_log_options_t opt;
-    seglist_t segs;   /* the segments; the last is the current one */
-    int fd;           /* current segment, -1 if none */
-    uint64_t seg_end; /* invariant 6 */
-    uint64_t flushed; /* bytes of the current segment in the file */
-    uint8_t *buf;     /* WRITE_BUF_SIZE bytes, buf_len used */
+    seglist_t segs;     /* the segments; the last is the current one */
+    int fd;             /* current segment, -1 if none */
+    uint64_t seg_end;   /* invariant 6 */
+    uint64_t flushed;   /* bytes of the current segment in the file */
+    uint64_t alloc_end; /* invariant 8: the file is at most this long */
+    bool no_prealloc;   /* zero-filling failed: grow this segment plainly */
+    uint8_t *buf;       /* WRITE_BUF_SIZE bytes, buf_len used */
     size_t buf_len;
     uint64_t last_offset; /* 0: the log is empty */
     uint64_t bytes_written;
@@ -521,7 +542,11 @@ typedef struct walk {
     uint64_t good_end; /* byte position after the last whole record */
     uint64_t records;  /* records visited */
     bool torn;         /* stopped at a torn tail */
+    bool zero_is_end;  /* a reader of the last segment, which may be growing */
+    uint64_t retried;  /* where such a reader last re-read a damaged record */
 } walk_t;
+
+enum { WALK_RETRY = 1 }; /* on_damage: read the record at w->s.pos again */
 
 typedef int (*rec_fn)(void *arg, const rec_t *r);
 
@@ -533,11 +558,32 @@ static void walk_init(walk_t *w, int fd, const char *path, uint64_t size, uint64
     w->good_end = SEG_HDR;
 }
 
+/* Whether the record header at s->pos (or what is left of the file, if
+ * shorter) is all zeros: preallocated space. */
+static int zero_header(scan_t *s, bool *zero, lc_err_t *err)
+{
+    const uint8_t *p;
+    size_t n = (size_t)LC_MIN((uint64_t)REC_HDR, s->size - s->pos);
+    int rc = scan_fill(s, s->pos, n, &p, err);
+    *zero = rc == LC_OK;
+    for (size_t i = 0; *zero && i < n; i++) *zero = p[i] == 0;
+    return rc;
+}
+
 /* A damaged record at w->s.pos: a torn tail (w->torn) if allowed and no
- * valid record follows it, else LC_ECORRUPT. */
+ * valid record follows it, else LC_ECORRUPT.  A reader of the last segment
+ * may have caught the writer halfway through that record, in the zeros it
+ * writes into, and found the records written after it: it reads the record
+ * again once (WALK_RETRY) before calling it corrupt.  The writer writes in
+ * ascending order, so a record found after it means it is whole by now. */
 static int on_damage(walk_t *w, bool allow_torn, lc_err_t *err)
 {
     bool found = false;
+    if (allow_torn && w->zero_is_end) {
+        int rc = zero_header(&w->s, &w->torn, err);
+        if (rc != LC_OK || w->torn)
+            return rc;
+    }
     if (allow_torn) {
         int rc = record_follows(&w->s, w->s.pos + 1, w->expect, &found, err);
         if (rc != LC_OK)
@@ -546,6 +592,11 @@ static int on_damage(walk_t *w, bool allow_torn, lc_err_t *err)
             w->torn = true;
             return LC_OK;
         }
+    }
+    if (found && w->zero_is_end && w->retried != w->s.pos) {
+        w->retried = w->s.pos;
+        w->s.len = 0; /* drop what was read */
+        return WALK_RETRY;
     }
     return LC_CORRUPT(err,
                       "commit log segment %s is damaged at byte %" PRIu64
@@ -562,8 +613,12 @@ static int walk_records(walk_t *w, bool allow_torn, rec_fn fn, void *arg, lc_err
         int rc = scan_next(&w->s, &r, err);
         if (rc == SCAN_END)
             return LC_OK;
-        if (rc == SCAN_DAMAGED)
-            return on_damage(w, allow_torn, err);
+        if (rc == SCAN_DAMAGED) {
+            rc = on_damage(w, allow_torn, err);
+            if (rc == WALK_RETRY)
+                continue;
+            return rc;
+        }
         if (rc < 0)
             return rc;
         if (r.offset != w->expect)
@@ -821,6 +876,26 @@ static int rewrite_header(int fd, const char *path, uint64_t size, dur_log_open_
     return LC_OK;
 }
 
+/* Whether bytes [from, s->size) are all zeros: preallocated space
+ * (invariant 8) rather than a torn write. */
+static int zero_tail(scan_t *s, uint64_t from, bool *zero, lc_err_t *err)
+{
+    uint8_t *chunk = lc_malloc(SEARCH_CHUNK);
+    if (chunk == NULL)
+        return lc_err_set(err, LC_ENOMEM, "out of memory reading %s", s->path);
+    int rc = LC_OK;
+    *zero = true;
+    for (uint64_t at = from; rc == LC_OK && *zero && at < s->size; at += SEARCH_CHUNK) {
+        size_t want = (size_t)LC_MIN((uint64_t)SEARCH_CHUNK, s->size - at), got;
+        rc = read_at(s->fd, at, chunk, want, &got, s->path, err);
+        if (rc == LC_OK && got < want)
+            rc = lc_err_set(err, LC_EIO, "%s shrank while being read", s->path);
+        for (size_t i = 0; rc == LC_OK && *zero && i < want; i++) *zero = chunk[i] == 0;
+    }
+    lc_free(chunk);
+    return rc;
+}
+
 /* Scan the last segment, repair a torn tail, make it durable, rebuild its
  * index.  On success log->fd is open on it. */
 static int open_last(dur_log_t *log, dur_log_open_info_t *info, lc_err_t *err)
@@ -845,10 +920,14 @@ static int open_last(dur_log_t *log, dur_log_open_info_t *info, lc_err_t *err)
     idx_build_t ib = {.last_pos = SEG_HDR, .interval = log->opt.index_interval};
     if (rc == LC_OK)
         rc = walk_records(&w, true, idx_build_cb, &ib, err);
+    bool zeros = false;
+    if (rc == LC_OK && w.torn)
+        rc = zero_tail(&w.s, w.good_end, &zeros, err);
     if (rc == LC_OK)
-        rc = w.torn ? cut_tail(log, &w, info, err) : sync_file(fd, path, err);
+        rc = w.torn && !zeros ? cut_tail(log, &w, info, err) : sync_file(fd, path, err);
     if (rc == LC_OK) {
         log->seg_end = log->flushed = w.good_end;
+        log->alloc_end = zeros ? w.s.size : w.good_end;
         log->last_offset = w.records == 0 && log->segs.n == 1 ? 0 : w.expect - 1;
         index_reopen(log, &ib.entries, ib.last_pos);
     }
@@ -950,10 +1029,43 @@ static int fail(dur_log_t *log, int rc, lc_err_t *err)
     return rc;
 }
 
-static int flush_buf(dur_log_t *log, lc_err_t *err)
+/* Zero-fill the current segment ahead of its records up to at least need
+ * bytes (invariant 8).  Best effort, and outside fault injection: a
+ * failure leaves some zeros at the end, which is allowed, and the segment
+ * grows plainly from then on. */
+static void preallocate(dur_log_t *log, uint64_t need)
+{
+    static uint8_t zeros[ZERO_BUF]; /* never written */
+    log->alloc_end = LC_MAX(log->alloc_end, log->flushed);
+    if (need <= log->alloc_end || log->no_prealloc || log->alloc_end >= log->opt.max_segment_size)
+        return;
+    uint64_t end = LC_MAX(need, LC_MIN(log->alloc_end + PREALLOC_CHUNK, log->opt.max_segment_size));
+    while (log->alloc_end < end) {
+        struct iovec iov[16];
+        int n = 0;
+        uint64_t at = log->alloc_end;
+        for (; n < 16 && at < end; n++) {
+            iov[n].iov_base = zeros;
+            iov[n].iov_len = (size_t)LC_MIN((uint64_t)ZERO_BUF, end - at);
+            at += iov[n].iov_len;
+        }
+        if (pwrite_all(log->fd, log->alloc_end, iov, n, false) != 0) {
+            log->no_prealloc = true;
+            log->alloc_end = at; /* an upper bound of the file's size */
+            return;
+        }
+        log->alloc_end = at;
+    }
+}
+
+/* Write the buffer at `flushed`, zero-filling ahead first unless the
+ * segment is being sealed. */
+static int write_buf(dur_log_t *log, bool prealloc, lc_err_t *err)
 {
     if (log->buf_len == 0)
         return LC_OK;
+    if (prealloc)
+        preallocate(log, log->flushed + log->buf_len);
     char path[PATH_MAX];
     file_path(path, log->dir, log->segs.v[log->segs.n - 1], "log");
     struct iovec iov = {log->buf, log->buf_len};
@@ -961,8 +1073,14 @@ static int flush_buf(dur_log_t *log, lc_err_t *err)
     if (rc != LC_OK)
         return rc;
     log->flushed += log->buf_len;
+    log->alloc_end = LC_MAX(log->alloc_end, log->flushed);
     log->buf_len = 0;
     return LC_OK;
+}
+
+static int flush_buf(dur_log_t *log, lc_err_t *err)
+{
+    return write_buf(log, true, err);
 }
 
 /* Flush, fdatasync, then write the index entries now covered. */
@@ -978,10 +1096,28 @@ static int sync_current(dur_log_t *log, lc_err_t *err)
     return rc;
 }
 
+/* Cut the zeros after the last record off the current segment (invariant
+ * 8); the fdatasync that follows makes the new size durable. */
+static int trim_current(dur_log_t *log, lc_err_t *err)
+{
+    int rc = write_buf(log, false, err);
+    if (rc != LC_OK || log->alloc_end <= log->seg_end)
+        return rc;
+    if (ftruncate(log->fd, (off_t)log->seg_end) != 0) {
+        char path[PATH_MAX];
+        file_path(path, log->dir, log->segs.v[log->segs.n - 1], "log");
+        return lc_err_set(err, LC_EIO, "cannot truncate %s: %s", path, strerror(errno));
+    }
+    log->alloc_end = log->seg_end;
+    return LC_OK;
+}
+
 /* Make the current segment and its index durable and close them. */
 static int seal_current(dur_log_t *log, lc_err_t *err)
 {
-    int rc = sync_current(log, err);
+    int rc = trim_current(log, err);
+    if (rc == LC_OK)
+        rc = sync_current(log, err);
     if (rc != LC_OK)
         return rc;
     if (log->ofs_fd >= 0 && !log->ofs_broken && fdatasync(log->ofs_fd) != 0)
@@ -1020,7 +1156,8 @@ static int create_segment(dur_log_t *log, uint64_t first, lc_err_t *err)
     }
     log->segs.v[log->segs.n++] = first;
     log->fd = fd;
-    log->seg_end = log->flushed = log->idx_last_pos = SEG_HDR;
+    log->seg_end = log->flushed = log->idx_last_pos = log->alloc_end = SEG_HDR;
+    log->no_prealloc = false;
     log->ofs_end = 0;
     log->ofs_fd = open(ofs, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     log->ofs_broken = log->ofs_fd < 0;
@@ -1088,6 +1225,7 @@ static int put_record(dur_log_t *log, uint64_t tx_offset, const void *payload, u
         if ((rc = write_seg(log->fd, log->flushed, iov, 3, path, err)) != LC_OK)
             return rc;
         log->flushed += total;
+        log->alloc_end = LC_MAX(log->alloc_end, log->flushed);
     } else {
         for (int i = 0; i < 3; i++) {
             if (iov[i].iov_len > 0)
@@ -1251,6 +1389,7 @@ static int read_segment(reader_t *rd, size_t i, bool seek, lc_err_t *err)
     }
     walk_t w;
     walk_init(&w, fd, path, (uint64_t)st.st_size, first);
+    w.zero_is_end = last;
     int rc = last && w.s.size < SEG_HDR ? LC_OK : check_header(fd, path, w.s.size, err);
     if (rc == LC_OK && w.s.size >= SEG_HDR && seek)
         rc = walk_seek(&w, ofs, first, rd->from, err);

@@ -4,7 +4,10 @@
  * fdatasync, so the fsync rate adapts to the load (engine.md §3.1).
  *
  * Submitters copy their record into a bounded queue and return; the
- * thread drains the whole queue at once.  Policies:
+ * thread drains the whole queue at once.  A submitter with several records
+ * at hand (the executor, at the end of a batch of calls) queues them as one
+ * entry, framed: one allocation, one lock and at most one wake-up of the
+ * thread for the lot.  Policies:
  *
  *   EVERY_BATCH  append the batch, dur_log_sync, durable = last appended
  *   INTERVAL     append and flush the batch (write(2)) promptly; sync when
@@ -30,7 +33,7 @@
  *      succeeded, and never again after a failure: a failed fsync leaves
  *      the file's state unknown, so we never retry and carry on.
  *   2. The queue holds at most MAX_RECORDS records and MAX_BYTES bytes of
- *      payload; a single record larger than MAX_BYTES is let in alone.
+ *      payload; a single entry larger than that is let in alone.
  *      Submit blocks while the queue is full.  The batch being written is
  *      outside the queue, so at most twice the bound is in memory.
  *   3. Queued offsets are consecutive and continue the log (submit checks).
@@ -54,12 +57,16 @@ enum {
     MAX_BYTES = 16 * 1024 * 1024,
 };
 
+/* n records with offsets offset..offset+n-1; payload holds them framed as
+ * n x (u32 LE length, bytes), checked by the submitter. */
 typedef struct entry {
     struct entry *next;
     uint64_t offset;
-    size_t len;
+    size_t n, len;
     uint8_t payload[];
 } entry_t;
+
+enum { FRAME_HDR = 4 };
 
 struct dur_writer {
     dur_log_t *log;
@@ -144,6 +151,22 @@ static void fail_locked(dur_writer_t *w, const lc_err_t *err)
     pthread_cond_broadcast(&w->space);
 }
 
+/* Append the records of one entry to the log (buffered). */
+static int write_entry(dur_writer_t *w, const entry_t *e, lc_err_t *err)
+{
+    const uint8_t *p = e->payload;
+    for (size_t i = 0; i < e->n; i++) {
+        uint32_t len = lc_load_u32le(p);
+        int rc = dur_log_append(w->log, e->offset + i, p + FRAME_HDR, len, err);
+        if (rc != LC_OK)
+            return rc;
+        atomic_fetch_add_explicit(&w->records, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->bytes, len, memory_order_relaxed);
+        p += FRAME_HDR + (size_t)len;
+    }
+    return LC_OK;
+}
+
 /* Append a batch to the log (buffered), freeing its entries. */
 static int write_batch(dur_writer_t *w, entry_t *batch, lc_err_t *err)
 {
@@ -153,11 +176,7 @@ static int write_batch(dur_writer_t *w, entry_t *batch, lc_err_t *err)
     while (batch != NULL) {
         entry_t *next = batch->next;
         if (rc == LC_OK)
-            rc = dur_log_append(w->log, batch->offset, batch->payload, batch->len, err);
-        if (rc == LC_OK) {
-            atomic_fetch_add_explicit(&w->records, 1, memory_order_relaxed);
-            atomic_fetch_add_explicit(&w->bytes, batch->len, memory_order_relaxed);
-        }
+            rc = write_entry(w, batch, err);
         lc_free(batch);
         batch = next;
     }
@@ -326,16 +345,17 @@ int dur_writer_start(dur_log_t *log, dur_fsync_policy_t policy, uint32_t interva
     return LC_OK;
 }
 
-static bool queue_full(const dur_writer_t *w, size_t len)
+static bool queue_full(const dur_writer_t *w, const entry_t *e)
 {
-    return w->queued >= MAX_RECORDS || (w->queued > 0 && w->queued_bytes + len > MAX_BYTES);
+    return w->queued > 0 &&
+           (w->queued + e->n > MAX_RECORDS || w->queued_bytes + e->len > MAX_BYTES);
 }
 
-/* Check and queue e (lock held). */
+/* Check and queue e (lock held).  The thread waits only on an empty queue,
+ * so only the first entry of a batch needs to wake it. */
 static int enqueue_locked(dur_writer_t *w, entry_t *e, lc_err_t *err)
 {
-    while (!w->failed && !w->stopping && queue_full(w, e->len))
-        pthread_cond_wait(&w->space, &w->mu);
+    while (!w->failed && !w->stopping && queue_full(w, e)) pthread_cond_wait(&w->space, &w->mu);
     if (w->failed)
         return lc_err_set(err, LC_EIO, "the commit log writer failed: %s", w->fail_msg);
     if (w->stopping)
@@ -345,13 +365,25 @@ static int enqueue_locked(dur_writer_t *w, entry_t *e, lc_err_t *err)
                           "commit log offsets must be consecutive: got %" PRIu64
                           ", expected %" PRIu64,
                           e->offset, w->next_offset ? w->next_offset : 1);
+    bool was_empty = w->head == NULL;
     *w->tail = e;
     w->tail = &e->next;
-    w->queued++;
+    w->queued += e->n;
     w->queued_bytes += e->len;
-    w->next_offset = e->offset + 1;
-    pthread_cond_signal(&w->work);
+    w->next_offset = e->offset + e->n;
+    if (was_empty)
+        pthread_cond_signal(&w->work);
     return LC_OK;
+}
+
+static int enqueue(dur_writer_t *w, entry_t *e, lc_err_t *err)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = enqueue_locked(w, e, err);
+    pthread_mutex_unlock(&w->mu);
+    if (rc != LC_OK)
+        lc_free(e);
+    return rc;
 }
 
 int dur_writer_submit(dur_writer_t *w, uint64_t tx_offset, const void *payload, size_t len,
@@ -361,20 +393,45 @@ int dur_writer_submit(dur_writer_t *w, uint64_t tx_offset, const void *payload, 
         return lc_err_set(err, LC_ERANGE,
                           "a commit log record holds at most %" PRIu32 " bytes, not %zu",
                           UINT32_MAX, len);
-    entry_t *e = lc_malloc(sizeof *e + len);
+    entry_t *e = lc_malloc(sizeof *e + FRAME_HDR + len);
     if (e == NULL)
         return lc_err_set(err, LC_ENOMEM, "out of memory queueing a commit log record");
     e->next = NULL;
     e->offset = tx_offset;
-    e->len = len;
+    e->n = 1;
+    e->len = FRAME_HDR + len;
+    lc_store_u32le(e->payload, (uint32_t)len);
     if (len > 0)
-        memcpy(e->payload, payload, len);
-    pthread_mutex_lock(&w->mu);
-    int rc = enqueue_locked(w, e, err);
-    pthread_mutex_unlock(&w->mu);
-    if (rc != LC_OK)
-        lc_free(e);
-    return rc;
+        memcpy(e->payload + FRAME_HDR, payload, len);
+    return enqueue(w, e, err);
+}
+
+/* Do the frames fill exactly len bytes with n records? */
+static bool frames_ok(const uint8_t *p, size_t n, size_t len)
+{
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len - pos < FRAME_HDR || len - pos - FRAME_HDR < lc_load_u32le(p + pos))
+            return false;
+        pos += FRAME_HDR + (size_t)lc_load_u32le(p + pos);
+    }
+    return pos == len;
+}
+
+int dur_writer_submit_framed(dur_writer_t *w, uint64_t first_offset, size_t n, const void *framed,
+                             size_t len, lc_err_t *err)
+{
+    if (n == 0 || !frames_ok(framed, n, len))
+        return lc_err_set(err, LC_EINVAL, "badly framed commit log records");
+    entry_t *e = lc_malloc(sizeof *e + len);
+    if (e == NULL)
+        return lc_err_set(err, LC_ENOMEM, "out of memory queueing commit log records");
+    e->next = NULL;
+    e->offset = first_offset;
+    e->n = n;
+    e->len = len;
+    memcpy(e->payload, framed, len);
+    return enqueue(w, e, err);
 }
 
 uint64_t dur_writer_durable(const dur_writer_t *w)

@@ -158,6 +158,27 @@ struct store_db {
     _Atomic unsigned long writer_thread;
 };
 
+/* The changeset of a committing transaction as it is collected (tx.c):
+ * rows copied into data, referenced by position.  It lives in the
+ * transaction, which is recycled, so that a stream of small commits
+ * reuses its arrays instead of allocating them each time. */
+typedef struct store__row_ref {
+    size_t off; /* into the builder's data buffer */
+    uint32_t len;
+} store__row_ref_t;
+
+typedef struct store__table_builder {
+    store_table_t *t;
+    store__row_ref_t *ins, *del;
+    uint32_t nins, ndel, cap_ins, cap_del;
+} store__table_builder_t;
+
+typedef struct store__cs_builder {
+    store__table_builder_t *tables; /* cap entries; the arrays of unused ones are kept */
+    uint32_t n, cap;
+    lc_buf_t data;
+} store__cs_builder_t;
+
 struct store_tx {
     store_db_t *db;
     uint64_t offset; /* T: committed + 1 */
@@ -167,7 +188,8 @@ struct store_tx {
     store_table_t **locked; /* tables write-locked by this tx */
     uint32_t nlocked, locked_cap;
     bool failed;
-    bool at_offset; /* store_tx_begin_at: commits at offset even if empty */
+    bool at_offset;            /* store_tx_begin_at: commits at offset even if empty */
+    store__cs_builder_t build; /* empty between commits */
 };
 
 /* ---------------------------------------------------------------- table.c */

@@ -26,6 +26,12 @@
  * overflow rows.  Deleting the array row promotes the first overflow row
  * into the slot, so a key with rows always has one in the array.
  *
+ * Every update of a row by its key passes through the overflow (the new
+ * version is inserted before the old one is deleted), so the overflow's
+ * memory is recycled rather than freed: the map keeps a small slot array
+ * when it empties, and one two-row block is kept as a spare.  Both go when
+ * the last key does (invariant 1).
+ *
  * Density rule (the header's), with nkeys the number of distinct keys:
  * after an insert, the keys present span at most 2 * nkeys + 4096 slots
  * (max - min + 1 <= limit(nkeys)).  An insert that would break it returns
@@ -43,7 +49,7 @@
  *
  * Invariants:
  *   1. nkeys == 0 exactly when the array is freed (slots NULL, cap 0); then
- *      the overflow map is empty too.
+ *      the overflow map is empty and freed too, and there is no spare.
  *   2. When nkeys > 0, lo and hi are the first and last occupied slots,
  *      exactly (deletes at either end scan to the next occupied slot).
  *   3. Exactly nkeys slots are occupied; count = nkeys + overflow rows.
@@ -70,11 +76,13 @@
 
 #include "store/store_int.h"
 
-#define INIT_CAP     16
-#define GROW_SLACK   4096 /* limit(n) = 2n + GROW_SLACK */
-#define SHRINK_SLACK 8192 /* shrink when cap > 4n + SHRINK_SLACK */
-#define MAX_CAP      (1ULL << 32)
-#define MAP_SLOT     32 /* sizeof(lc_map_slot_t): hash, key, klen, value */
+#define INIT_CAP      16
+#define GROW_SLACK    4096 /* limit(n) = 2n + GROW_SLACK */
+#define SHRINK_SLACK  8192 /* shrink when cap > 4n + SHRINK_SLACK */
+#define MAX_CAP       (1ULL << 32)
+#define MAP_SLOT      32 /* sizeof(lc_map_slot_t): hash, key, klen, value */
+#define OVF_SPARE_CAP 2  /* the first block of a key; the one kept spare */
+#define OVF_KEEP_MAP  64 /* an emptied overflow map keeps up to this many slots */
 
 typedef struct ovf {
     uint32_t n;
@@ -92,7 +100,8 @@ struct store_direct {
     uint64_t dmax;    /* largest key: 2^(8 * key_len) - 1 */
     uint32_t key_len; /* 1..8 */
     lc_map_t ovf;     /* key value -> ovf_t * */
-    size_t ovf_bytes; /* bytes of ovf_t blocks */
+    size_t ovf_bytes; /* bytes of ovf_t blocks, the spare included */
+    ovf_t *spare;     /* a free block of OVF_SPARE_CAP rows, or NULL */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -210,10 +219,13 @@ static int grow_for(store_direct_t *d, uint64_t v)
     return relocate(d, clamp_base(d, nb, ncap), ncap);
 }
 
+static void ovf_release(store_direct_t *d);
+
 /* After a delete: give memory back when the array is mostly empty. */
 static void maybe_shrink(store_direct_t *d)
 {
     if (d->nkeys == 0) {
+        ovf_release(d);
         lc_free(d->slots);
         d->slots = NULL;
         d->base = d->cap = d->lo = d->hi = 0;
@@ -244,6 +256,18 @@ static bool ovf_has(const ovf_t *o, uint32_t row)
     return false;
 }
 
+/* Give up block o, which is counted in ovf_bytes (keep: it was in use):
+ * keep it as the spare if it fits, else free it. */
+static void ovf_drop(store_direct_t *d, ovf_t *o, bool keep)
+{
+    if (keep && o->cap == OVF_SPARE_CAP && d->spare == NULL) {
+        d->spare = o;
+        return;
+    }
+    d->ovf_bytes -= sizeof *o + (size_t)o->cap * sizeof o->rows[0];
+    lc_free(o);
+}
+
 /* Append row to key v's overflow rows.  A full block is replaced by a
  * bigger copy, swapped into the map before the old one is freed, so
  * LC_ENOMEM changes nothing. */
@@ -255,8 +279,10 @@ static int ovf_add(store_direct_t *d, uint64_t v, uint32_t row)
         return LC_OK;
     }
     uint32_t n = o ? o->n : 0, cap = o ? o->cap : 0;
-    uint32_t ncap = (uint32_t)LC_MIN(cap ? 2 * (uint64_t)cap : 2, UINT32_MAX);
-    ovf_t *no = lc_malloc(sizeof *no + (size_t)ncap * sizeof no->rows[0]);
+    uint32_t ncap = (uint32_t)LC_MIN(cap ? 2 * (uint64_t)cap : OVF_SPARE_CAP, UINT32_MAX);
+    size_t bytes = sizeof(ovf_t) + (size_t)ncap * sizeof(uint32_t);
+    bool spare = ncap == OVF_SPARE_CAP && d->spare != NULL; /* already counted */
+    ovf_t *no = spare ? d->spare : lc_malloc(bytes);
     if (no == NULL)
         return LC_ENOMEM;
     if (n > 0)
@@ -265,28 +291,41 @@ static int ovf_add(store_direct_t *d, uint64_t v, uint32_t row)
     no->n = n + 1;
     no->cap = ncap;
     if (lc_map_put_u64(&d->ovf, v, no) < 0) {
-        lc_free(no);
+        if (!spare)
+            lc_free(no);
         return LC_ENOMEM;
     }
-    d->ovf_bytes += sizeof *no + (size_t)ncap * sizeof no->rows[0];
-    if (o != NULL) {
-        d->ovf_bytes -= sizeof *o + (size_t)o->cap * sizeof o->rows[0];
-        lc_free(o);
-    }
+    if (spare)
+        d->spare = NULL;
+    else
+        d->ovf_bytes += bytes;
+    if (o != NULL)
+        ovf_drop(d, o, true);
     return LC_OK;
 }
 
-/* Remove overflow row j of key v; the block is freed with its last row. */
+/* Remove overflow row j of key v; the block goes with its last row. */
 static void ovf_remove(store_direct_t *d, uint64_t v, ovf_t *o, uint32_t j)
 {
     memmove(o->rows + j, o->rows + j + 1, (size_t)(o->n - j - 1) * sizeof o->rows[0]);
     if (--o->n > 0)
         return;
     lc_map_del_u64(&d->ovf, v);
-    if (lc_map_count(&d->ovf) == 0)
+    if (lc_map_count(&d->ovf) == 0 && d->ovf.cap > OVF_KEEP_MAP)
         lc_map_free(&d->ovf); /* the seed stays: the map remains usable */
-    d->ovf_bytes -= sizeof *o + (size_t)o->cap * sizeof o->rows[0];
-    lc_free(o);
+    ovf_drop(d, o, true);
+}
+
+/* No overflow left and no key: free what was kept for reuse. */
+static void ovf_release(store_direct_t *d)
+{
+    if (d->spare != NULL) {
+        d->ovf_bytes -= sizeof *d->spare + OVF_SPARE_CAP * sizeof d->spare->rows[0];
+        lc_free(d->spare);
+        d->spare = NULL;
+    }
+    if (lc_map_count(&d->ovf) == 0)
+        lc_map_free(&d->ovf);
 }
 
 /* Visit key v's overflow rows; false if visit asked to stop. */
@@ -324,6 +363,7 @@ void store_direct_free(store_direct_t *d)
     void *val;
     while (lc_map_next(&d->ovf, &pos, NULL, NULL, &val)) lc_free(val);
     lc_map_free(&d->ovf);
+    lc_free(d->spare);
     lc_free(d->slots);
     lc_free(d);
 }

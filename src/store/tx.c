@@ -162,12 +162,15 @@ static void end_tx(store_tx_t *tx)
     pthread_mutex_unlock(&db->writer);
 }
 
+static void builder_free(store__cs_builder_t *b);
+
 void store__tx_free(store_tx_t *tx)
 {
     if (tx == NULL)
         return;
     lc_free(tx->locked);
     lc_free(tx->undo);
+    builder_free(&tx->build);
     lc_arena_free(&tx->arena);
     lc_free(tx);
 }
@@ -212,33 +215,28 @@ void store_tx_rollback(store_tx_t *tx)
 
 /* ---------------------------------------------------------------- commit */
 
-typedef struct row_ref {
-    size_t off; /* into the builder's data buffer */
-    uint32_t len;
-} row_ref_t;
+typedef store__row_ref_t row_ref_t;
+typedef store__table_builder_t table_builder_t;
+typedef store__cs_builder_t cs_builder_t;
 
-typedef struct table_builder {
-    store_table_t *t;
-    row_ref_t *ins, *del;
-    uint32_t nins, ndel, cap_ins, cap_del;
-} table_builder_t;
-
-typedef struct cs_builder {
-    table_builder_t *tables;
-    uint32_t n, cap;
-    lc_buf_t data;
-} cs_builder_t;
+enum {
+    BUILDER_KEEP_BYTES = 256 * 1024, /* a bigger changeset's buffers are not kept */
+    BUILDER_KEEP_ROWS = 4096,
+};
 
 static table_builder_t *builder_for(cs_builder_t *b, store_table_t *t)
 {
     for (uint32_t i = b->n; i-- > 0;)
         if (b->tables[i].t == t)
             return &b->tables[i];
+    uint32_t old_cap = b->cap;
     if (lc_grow(&b->tables, &b->cap, b->n, sizeof *b->tables, 8) != LC_OK)
         return NULL;
+    if (b->cap > old_cap)
+        memset(b->tables + old_cap, 0, (b->cap - old_cap) * sizeof *b->tables);
     table_builder_t *tb = &b->tables[b->n++];
-    memset(tb, 0, sizeof *tb);
     tb->t = t;
+    tb->nins = tb->ndel = 0;
     return tb;
 }
 
@@ -262,12 +260,29 @@ static int add_row(cs_builder_t *b, store_table_t *t, uint32_t r, bool insert)
 
 static void builder_free(cs_builder_t *b)
 {
-    for (uint32_t i = 0; i < b->n; i++) {
+    for (uint32_t i = 0; i < b->cap; i++) {
         lc_free(b->tables[i].ins);
         lc_free(b->tables[i].del);
     }
     lc_free(b->tables);
     lc_buf_free(&b->data);
+    memset(b, 0, sizeof *b);
+}
+
+/* Empty the builder for the next commit, keeping its memory unless this
+ * changeset was a big one. */
+static void builder_reset(cs_builder_t *b)
+{
+    bool big = b->data.cap > BUILDER_KEEP_BYTES;
+    for (uint32_t i = 0; i < b->n && !big; i++)
+        big = b->tables[i].cap_ins > BUILDER_KEEP_ROWS || b->tables[i].cap_del > BUILDER_KEEP_ROWS;
+    if (big) {
+        builder_free(b);
+        return;
+    }
+    b->n = 0;
+    lc_buf_reset(&b->data);
+    b->data.oom = false;
 }
 
 /* Step 1: the changeset's rows, deduplicated. */
@@ -392,25 +407,25 @@ int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
         return lc_err_set(err, LC_EINTERNAL,
                           "transaction was rolled back: an earlier operation failed mid-way");
     }
-    cs_builder_t b = {0};
-    int rc = collect_changes(tx, &b);
+    cs_builder_t *b = &tx->build;
+    int rc = collect_changes(tx, b);
     clear_flags(tx);
     if (rc == LC_OK)
-        rc = build_changeset(&b, cs);
+        rc = build_changeset(b, cs);
     if (rc != LC_OK) {
-        builder_free(&b);
+        builder_free(b);
         store_changeset_free(cs);
         store_tx_rollback(tx);
         return lc_err_set(err, LC_ENOMEM, "out of memory committing; transaction rolled back");
     }
     store_db_t *db = tx->db;
     pthread_mutex_lock(&db->views_mu);
-    if (b.n > 0 || tx->at_offset) {
+    if (b->n > 0 || tx->at_offset) {
         cs->tx_offset = tx->offset;
         db->committed = tx->offset;
     }
     pthread_mutex_unlock(&db->views_mu);
-    builder_free(&b);
+    builder_reset(b);
     free_dead_rows(tx, store__oldest_view(db));
     for (uint32_t i = 0; i < tx->nlocked; i++) store__table_trim(tx->locked[i]);
     end_tx(tx);

@@ -90,7 +90,9 @@ test('chat: module definition', () => {
   assert.deepEqual(user.indexes, [btree('user', 'identity', 0)]);
   assert.deepEqual(user.constraints, [unique(0)]);
   assert.deepEqual([user.table_access, message.table_access], ['Public', 'Public']);
-  assert.deepEqual([message.primary_key, message.indexes, message.constraints, message.sequences], [[], [], [], []]);
+  // a plain (non-unique) btree on sender: subscriptions join message.sender = user.identity
+  assert.deepEqual(message.indexes, [btree('message', 'sender', 0)]);
+  assert.deepEqual([message.primary_key, message.constraints, message.sequences], [[], [], []]);
   // the special types exactly as §5.2 writes them, inline
   const el = def.typespace[user.product_type_ref].elements;
   assert.deepEqual(el[0].type, { tag: 'Product', elements: [{ name: '__identity__', type: { tag: 'U256' } }] });

@@ -58,7 +58,7 @@ const tablesSchema = __schema({
   message: __table(
     {
       name: 'message',
-      indexes: [],
+      indexes: [{ accessor: 'sender', name: 'message_sender_idx_btree', algorithm: 'btree', columns: ['sender'] }],
       constraints: [],
     },
     MessageRow
