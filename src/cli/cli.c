@@ -28,6 +28,7 @@ extern const char cli_build_summary[], cli_build_usage[];
 extern const char cli_generate_summary[], cli_generate_usage[];
 extern const char cli_init_summary[], cli_init_usage[];
 extern const char cli_subscribe_summary[], cli_subscribe_usage[];
+/* cmd_client.c (cli_int.h lists the others) */
 
 #define COMMON_USAGE                                                                               \
     "  -s, --server SERVER  a saved server's name or a URL (default: the default server)\n"        \
@@ -80,10 +81,19 @@ static const cli_command_t commands[] = {
      "                       options go before NAME\n" COMMON_USAGE,
      cli_cmd_call},
     {"sql", "Run a SQL query and print the result as a table",
-     "  NAME \"QUERY\"         the database and one SQL statement\n" COMMON_USAGE, cli_cmd_sql},
+     "  NAME \"QUERY\"         the database and one SQL statement\n"
+     "  -i, --interactive    NAME only: a prompt reading one statement per line, with\n"
+     "                       history; reads stdin line by line when it is not a terminal\n"
+     "                       (\\q or end of input quits, \\h helps)\n" COMMON_USAGE,
+     cli_cmd_sql},
     {"subscribe", cli_subscribe_summary, cli_subscribe_usage, cli_cmd_subscribe},
-    {"describe", "Show what the server knows of a database",
-     "  NAME                 the database\n" COMMON_USAGE, cli_cmd_describe},
+    {"describe", "Show a database's tables and reducers",
+     "  NAME                 the database\n"
+     "  --json               print the module definition (schema version 10) as the\n"
+     "                       server gives it\n" COMMON_USAGE,
+     cli_cmd_describe},
+    {"rename", "Give a database a new name (owner only)",
+     "  NAME NEW_NAME        the database, and its new name\n" COMMON_USAGE, cli_cmd_rename},
     {"generate", cli_generate_summary, cli_generate_usage, cli_cmd_generate},
     {"list", "List the databases owned by your identity", COMMON_USAGE, cli_cmd_list},
     {"identity", "Print your identity on a server; 'identity new' gets a new one",

@@ -142,6 +142,10 @@ int cli_parse(const cli_command_t *cmd, int argc, char **argv, const char *short
 /* ---------------------------------------------------------------- commands */
 
 int cli_cmd_build(const cli_command_t *cmd, int argc, char **argv);
+int cli_cmd_rename(const cli_command_t *cmd, int argc, char **argv);
+/* cmd_repl.c: read statements (a prompt and line editing on a terminal,
+ * plain lines otherwise) until \q or end of input; exec runs each. */
+int cli_repl(const char *prompt, int (*exec)(void *arg, const char *stmt), void *arg);
 int cli_cmd_publish(const cli_command_t *cmd, int argc, char **argv);
 int cli_cmd_delete(const cli_command_t *cmd, int argc, char **argv);
 int cli_cmd_logs(const cli_command_t *cmd, int argc, char **argv);

@@ -1,6 +1,7 @@
 /*
  * cmd_client.c — the commands that talk to a server's /v1 HTTP API
- * (protocol.md §8): publish, delete, logs, call, sql, describe, list.
+ * (protocol.md §8): publish, delete, logs, call, sql (and its -i session,
+ * cmd_repl.c), describe, rename, list.
  *
  * Each parses its options with cli_parse, opens a cli_ctx (configuration +
  * server), makes its requests with cli_ctx_request (which maps the HTTP
@@ -513,68 +514,109 @@ static int print_result(json_t *res)
     return rc;
 }
 
+/* POST one query to NAME/sql and print its results (tables, or JSON). */
+static int run_sql(cli_ctx_t *ctx, const char *name, const char *q, size_t len, bool json)
+{
+    lc_buf_t path;
+    lc_buf_init(&path);
+    cli_http_resp_t r;
+    int rc = cli_ctx_request(ctx, "POST", db_path(&path, name, "/sql"), true,
+                             "text/plain; charset=utf-8", q, len, NULL, NULL, &r);
+    json_t *j = rc == CLI_EXIT_OK ? json_loads(r.body, 0, NULL) : NULL;
+    if (rc == CLI_EXIT_OK && !json_is_array(j)) {
+        cli_errorf("unexpected answer from the server: %s", r.body);
+        rc = CLI_EXIT_FAILURE;
+    } else if (rc == CLI_EXIT_OK && json) {
+        print_json(j);
+    } else if (rc == CLI_EXIT_OK) {
+        for (size_t i = 0; i < json_array_size(j); i++)
+            if (print_result(json_array_get(j, i)) != LC_OK)
+                rc = CLI_EXIT_FAILURE;
+    }
+    json_decref(j);
+    cli_http_resp_free(&r);
+    lc_buf_free(&path);
+    return rc;
+}
+
+/* cmd_repl.c */
+
+typedef struct sql_session {
+    cli_ctx_t *ctx;
+    const char *name;
+    bool json;
+} sql_session_t;
+
+static int session_exec(void *arg, const char *stmt)
+{
+    sql_session_t *s = arg;
+    return run_sql(s->ctx, s->name, stmt, strlen(stmt), s->json);
+}
+
+static int sql_opt(void *arg, int opt, const char *val)
+{
+    (void)val;
+    if (opt == 'i')
+        *(bool *)arg = true;
+    return 0;
+}
+
+/* `sql NAME -i`: one statement per line until \q or end of input. */
+static int sql_interactive(cli_ctx_t *ctx, const char *name, bool json)
+{
+    int rc = check_exists(ctx, name); /* fail at once, not at the first statement */
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    lc_buf_t prompt;
+    lc_buf_init(&prompt);
+    lc_buf_printf(&prompt, "%s> ", name);
+    lc_buf_terminate(&prompt);
+    sql_session_t s = {ctx, name, json};
+    rc = cli_repl(prompt.oom ? "> " : (const char *)prompt.data, session_exec, &s);
+    lc_buf_free(&prompt);
+    return rc;
+}
+
 int cli_cmd_sql(const cli_command_t *cmd, int argc, char **argv)
 {
+    static const struct option extra[] = {
+        {"interactive", no_argument, NULL, 'i'},
+        {NULL, 0, NULL, 0},
+    };
     cli_opts_t co = {0};
-    int rc = cli_parse(cmd, argc, argv, NULL, NULL, NULL, NULL, &co);
+    bool interactive = false;
+    int rc = cli_parse(cmd, argc, argv, "i", extra, sql_opt, &interactive, &co);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    if ((rc = need_args(cmd, argc - optind, 2, -1, argv + optind)))
+    if ((rc = need_args(cmd, argc - optind, interactive ? 1 : 2, interactive ? 1 : -1,
+                        argv + optind)))
         return rc;
-    lc_buf_t q, path;
+    lc_buf_t q;
     lc_buf_init(&q);
-    lc_buf_init(&path);
     for (int i = optind + 1; i < argc; i++)
         lc_buf_printf(&q, "%s%s", i > optind + 1 ? " " : "", argv[i]);
     cli_ctx_t ctx = {0};
     if ((rc = cli_ctx_open(&ctx, cmd, co.server)) == CLI_EXIT_OK) {
-        cli_http_resp_t r;
-        rc = cli_ctx_request(&ctx, "POST", db_path(&path, argv[optind], "/sql"), true,
-                             "text/plain; charset=utf-8", q.data, q.len, NULL, NULL, &r);
-        json_t *j = rc == CLI_EXIT_OK ? json_loads(r.body, 0, NULL) : NULL;
-        if (rc == CLI_EXIT_OK && !json_is_array(j)) {
-            cli_errorf("unexpected answer from the server: %s", r.body);
-            rc = CLI_EXIT_FAILURE;
-        } else if (rc == CLI_EXIT_OK && co.json) {
-            print_json(j);
-        } else if (rc == CLI_EXIT_OK) {
-            for (size_t i = 0; i < json_array_size(j); i++)
-                if (print_result(json_array_get(j, i)) != LC_OK)
-                    rc = CLI_EXIT_FAILURE;
-        }
-        json_decref(j);
-        cli_http_resp_free(&r);
+        rc = interactive ? sql_interactive(&ctx, argv[optind], co.json)
+                         : run_sql(&ctx, argv[optind], (const char *)q.data, q.len, co.json);
         cli_ctx_close(&ctx);
     }
     lc_buf_free(&q);
-    lc_buf_free(&path);
     return rc;
 }
 
 /* ---------------------------------------------------------------- describe */
 
 /* GET a JSON document; *out NULL on failure (rc says why). */
-static int get_json(cli_ctx_t *ctx, const char *path, bool quiet_501, json_t **out, int *status)
+static int get_json(cli_ctx_t *ctx, const char *path, json_t **out)
 {
     cli_http_resp_t r;
     *out = NULL;
-    int rc;
-    if (quiet_501) { /* the schema route: 501 is expected for now, say it plainly */
-        lc_err_t err;
-        rc = cli_http_request(ctx->url, "GET", path, cli_config_token(&ctx->cfg, ctx->server), NULL,
-                              NULL, 0, NULL, NULL, &r, &err);
-        if (rc == LC_OK && r.status == 200)
-            *out = json_loads(r.body, 0, NULL);
-        *status = rc == LC_OK ? r.status : 0;
-        cli_http_resp_free(&r);
-        return CLI_EXIT_OK;
-    }
-    rc = cli_ctx_request(ctx, "GET", path, false, NULL, NULL, 0, NULL, NULL, &r);
+    int rc = cli_ctx_request(ctx, "GET", path, false, NULL, NULL, 0, NULL, NULL, &r);
     if (rc == CLI_EXIT_OK && !(*out = json_loads(r.body, 0, NULL))) {
         cli_errorf("unexpected answer from the server: %s", r.body);
         rc = CLI_EXIT_FAILURE;
     }
-    *status = r.status;
     cli_http_resp_free(&r);
     return rc;
 }
@@ -585,24 +627,195 @@ static const char *typed_identity(json_t *info, const char *key)
     return s && strncmp(s, "0x", 2) == 0 ? s + 2 : s;
 }
 
-static void print_names_of(json_t *schema, const char *key, const char *title)
+/* The name the Types section gives typespace slot ref; NULL if none. */
+static const char *type_slot_name(json_t *def, json_int_t ref)
 {
-    json_t *arr = json_object_get(schema, key);
-    if (!json_is_array(arr))
-        return;
-    printf("%s:", title);
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        json_t *n = json_object_get(json_array_get(arr, i), "name");
-        const char *s = json_string_value(n);
-        if (!s)
-            s = json_string_value(json_object_get(n, "some"));
-        printf(" %s", s ? s : "?");
+    json_t *t;
+    size_t i;
+    json_array_foreach(cli_schema_section(def, "Types"), i, t)
+    {
+        if (json_integer_value(json_object_get(t, "ty")) == ref)
+            return json_string_value(
+                json_object_get(json_object_get(t, "source_name"), "source_name"));
     }
-    printf("\n");
+    return NULL;
 }
 
-static void describe_text(const char *name, json_t *info, json_t *names, json_t *schema,
-                          int schema_status)
+/* An AlgebraicType as a reader would write it: u32, string, Identity,
+ * Option<string>, Vec<u8>, a named type, or {a: u8, b: string}. */
+static void type_text(lc_buf_t *b, json_t *def, json_t *at, int depth)
+{
+    json_t *p;
+    const char *k = cli_type_kind(at, &p);
+    if (depth > 16) {
+        lc_buf_puts(b, "...");
+    } else if (strcmp(k, "Ref") == 0) {
+        const char *n = type_slot_name(def, json_integer_value(p));
+        if (n)
+            lc_buf_puts(b, n);
+        else
+            type_text(b, def,
+                      json_array_get(json_object_get(cli_schema_section(def, "Typespace"), "types"),
+                                     (size_t)json_integer_value(p)),
+                      depth + 1);
+    } else if (strcmp(k, "Array") == 0) {
+        lc_buf_puts(b, "Vec<");
+        type_text(b, def, p, depth + 1);
+        lc_buf_putc(b, '>');
+    } else if (strcmp(k, "Product") == 0 || strcmp(k, "Sum") == 0) {
+        bool prod = k[0] == 'P';
+        json_t *items = json_object_get(p, prod ? "elements" : "variants");
+        const char *n0 = cli_elem_name(json_array_get(items, 0));
+        const char *n1 = cli_elem_name(json_array_get(items, 1));
+        if (prod && json_array_size(items) == 1 && strncmp(n0, "__", 2) == 0) {
+            /* __identity__, __timestamp_micros_since_unix_epoch__, ... */
+            static const char *const special[][2] = {
+                {"__identity__", "Identity"},
+                {"__connection_id__", "ConnectionId"},
+                {"__timestamp_micros_since_unix_epoch__", "Timestamp"},
+                {"__time_duration_micros__", "TimeDuration"},
+                {"__uuid__", "Uuid"},
+            };
+            for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+                if (strcmp(n0, special[i][0]) == 0) {
+                    lc_buf_puts(b, special[i][1]);
+                    return;
+                }
+        }
+        if (!prod && json_array_size(items) == 2 && !strcmp(n0, "some") && !strcmp(n1, "none")) {
+            lc_buf_puts(b, "Option<");
+            type_text(b, def, json_object_get(json_array_get(items, 0), "algebraic_type"),
+                      depth + 1);
+            lc_buf_putc(b, '>');
+            return;
+        }
+        lc_buf_puts(b, prod ? "{" : "enum {");
+        for (size_t i = 0; i < json_array_size(items); i++) {
+            json_t *el = json_array_get(items, i);
+            lc_buf_printf(b, "%s%s: ", i ? ", " : "", cli_elem_name(el));
+            type_text(b, def, json_object_get(el, "algebraic_type"), depth + 1);
+        }
+        lc_buf_putc(b, '}');
+    } else {
+        for (const char *c = k; *c; c++) /* U32 → u32, String → string */
+            lc_buf_putc(b, (uint8_t)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c));
+    }
+}
+
+/* "name: type, ..." of a product's elements. */
+static void fields_text(lc_buf_t *b, json_t *def, json_t *elements)
+{
+    for (size_t i = 0; i < json_array_size(elements); i++) {
+        json_t *el = json_array_get(elements, i);
+        lc_buf_printf(b, "%s%s: ", i ? ", " : "", cli_elem_name(el));
+        type_text(b, def, json_object_get(el, "algebraic_type"), 0);
+    }
+}
+
+/* "a, b" for a list of column positions of row type `row`. */
+static void cols_text(lc_buf_t *b, json_t *row, json_t *cols)
+{
+    json_t *els = json_object_get(json_object_get(row, "Product"), "elements");
+    for (size_t i = 0; i < json_array_size(cols); i++) {
+        const char *n =
+            cli_elem_name(json_array_get(els, (size_t)json_integer_value(json_array_get(cols, i))));
+        lc_buf_printf(b, "%s%s", i ? ", " : "", n);
+    }
+}
+
+static void print_buf(const char *label, lc_buf_t *b)
+{
+    lc_buf_terminate(b);
+    printf("    %-12s %s\n", label, b->len ? (const char *)b->data : "(none)");
+    lc_buf_reset(b);
+}
+
+static void describe_indexes(json_t *t, json_t *row, lc_buf_t *b)
+{
+    json_t *ix;
+    size_t i;
+    json_array_foreach(json_object_get(t, "indexes"), i, ix)
+    {
+        json_t *alg;
+        const char *kind = cli_type_kind(json_object_get(ix, "algorithm"), &alg);
+        json_t *cols = json_object_get(alg, "columns");
+        json_t *one = json_pack("[O]", json_object_get(alg, "column"));
+        const char *n =
+            json_string_value(json_object_get(json_object_get(ix, "source_name"), "some"));
+        lc_buf_printf(b, "%s%s (%s: ", i ? "; " : "", n ? n : "?", kind);
+        cols_text(b, row, json_is_array(cols) ? cols : one);
+        lc_buf_putc(b, ')');
+        json_decref(one);
+    }
+}
+
+static void describe_tables(json_t *def)
+{
+    json_t *types = json_object_get(cli_schema_section(def, "Typespace"), "types"), *t;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    size_t i;
+    printf("\nTables:%s\n", json_array_size(cli_schema_section(def, "Tables")) ? "" : " (none)");
+    json_array_foreach(cli_schema_section(def, "Tables"), i, t)
+    {
+        json_t *row = json_array_get(
+            types, (size_t)json_integer_value(json_object_get(t, "product_type_ref")));
+        const char *access =
+            json_object_get(json_object_get(t, "table_access"), "Public") ? "public" : "private";
+        bool system = json_object_get(json_object_get(t, "table_type"), "System") != NULL;
+        printf("  %s (%s%s)\n", json_string_value(json_object_get(t, "source_name")), access,
+               system ? ", system" : "");
+        fields_text(&b, def, json_object_get(json_object_get(row, "Product"), "elements"));
+        print_buf("columns:", &b);
+        cols_text(&b, row, json_object_get(t, "primary_key"));
+        print_buf("primary key:", &b);
+        describe_indexes(t, row, &b);
+        print_buf("indexes:", &b);
+    }
+    lc_buf_free(&b);
+}
+
+/* The lifecycle ("Init", "OnConnect", ...) of reducer name; NULL if none. */
+static const char *lifecycle_of(json_t *def, const char *name)
+{
+    json_t *l;
+    size_t i;
+    json_array_foreach(cli_schema_section(def, "LifeCycleReducers"), i, l)
+    {
+        const char *f = json_string_value(json_object_get(l, "function_name"));
+        if (f && name && strcmp(f, name) == 0)
+            return json_object_iter_key(json_object_iter(json_object_get(l, "lifecycle_spec")));
+    }
+    return NULL;
+}
+
+static void describe_reducers(json_t *def)
+{
+    json_t *r;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    size_t i;
+    printf("\nReducers:%s\n",
+           json_array_size(cli_schema_section(def, "Reducers")) ? "" : " (none)");
+    json_array_foreach(cli_schema_section(def, "Reducers"), i, r)
+    {
+        const char *name = json_string_value(json_object_get(r, "source_name"));
+        const char *life = lifecycle_of(def, name);
+        bool internal = !json_object_get(json_object_get(r, "visibility"), "ClientCallable");
+        lc_buf_reset(&b);
+        fields_text(&b, def, json_object_get(json_object_get(r, "params"), "elements"));
+        lc_buf_terminate(&b);
+        printf("  %s(%s)", name ? name : "?", b.len ? (const char *)b.data : "");
+        if (life)
+            printf("  [lifecycle: %s]", life);
+        else if (internal)
+            printf("  [internal]");
+        printf("\n");
+    }
+    lc_buf_free(&b);
+}
+
+static void describe_text(const char *name, json_t *info, json_t *names, json_t *def)
 {
     printf("Database:  %s\n", name);
     printf("Identity:  %s\n", typed_identity(info, "database_identity"));
@@ -614,12 +827,8 @@ static void describe_text(const char *name, json_t *info, json_t *names, json_t 
     for (size_t i = 0; i < json_array_size(arr); i++)
         printf(" %s", json_string_value(json_array_get(arr, i)));
     printf("%s\n", json_array_size(arr) ? "" : " (none)");
-    if (schema) {
-        print_names_of(schema, "tables", "Tables");
-        print_names_of(schema, "reducers", "Reducers");
-    } else {
-        printf("Schema:    not available from this server (HTTP %d)\n", schema_status);
-    }
+    describe_tables(def);
+    describe_reducers(def);
 }
 
 int cli_cmd_describe(const cli_command_t *cmd, int argc, char **argv)
@@ -636,23 +845,59 @@ int cli_cmd_describe(const cli_command_t *cmd, int argc, char **argv)
         return rc;
     lc_buf_t path;
     lc_buf_init(&path);
-    json_t *info = NULL, *names = NULL, *schema = NULL;
-    int st, schema_status = 0;
-    if ((rc = get_json(&ctx, db_path(&path, name, ""), false, &info, &st)) == CLI_EXIT_OK &&
-        (rc = get_json(&ctx, db_path(&path, name, "/names"), false, &names, &st)) == CLI_EXIT_OK)
-        get_json(&ctx, db_path(&path, name, "/schema?version=9"), true, &schema, &schema_status);
+    json_t *info = NULL, *names = NULL, *def = NULL;
+    rc = cli_fetch_schema(&ctx, name, &def);
     if (rc == CLI_EXIT_OK && co.json) {
-        json_t *j = json_pack("{s:s, s:O, s:O, s:O?}", "database", name, "info", info, "names",
-                              json_object_get(names, "names"), "schema", schema);
-        print_json(j);
-        json_decref(j);
-    } else if (rc == CLI_EXIT_OK) {
-        describe_text(name, info, names, schema, schema_status);
+        print_json(def); /* the module definition as the server gives it */
+    } else if (rc == CLI_EXIT_OK &&
+               (rc = get_json(&ctx, db_path(&path, name, ""), &info)) == CLI_EXIT_OK &&
+               (rc = get_json(&ctx, db_path(&path, name, "/names"), &names)) == CLI_EXIT_OK) {
+        describe_text(name, info, names, def);
     }
     json_decref(info);
     json_decref(names);
-    json_decref(schema);
+    json_decref(def);
     lc_buf_free(&path);
+    cli_ctx_close(&ctx);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- rename */
+
+int cli_cmd_rename(const cli_command_t *cmd, int argc, char **argv)
+{
+    cli_opts_t co = {0};
+    int rc = cli_parse(cmd, argc, argv, NULL, NULL, NULL, NULL, &co);
+    if (rc)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if ((rc = need_args(cmd, argc - optind, 2, 2, argv + optind)))
+        return rc;
+    const char *name = argv[optind], *to = argv[optind + 1];
+    cli_ctx_t ctx = {0};
+    if ((rc = cli_ctx_open(&ctx, cmd, co.server)))
+        return rc;
+    json_t *body = json_pack("[s]", to);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    lc_buf_t path;
+    lc_buf_init(&path);
+    cli_http_resp_t r = {0};
+    if (!text)
+        rc = CLI_EXIT_USAGE; /* not UTF-8 */
+    else
+        rc = cli_ctx_request(&ctx, "PUT", db_path(&path, name, "/names"), true, "application/json",
+                             text, strlen(text), NULL, NULL, &r);
+    if (!text)
+        cli_usage_error(cmd, "bad name '%s'", to);
+    else if (rc == CLI_EXIT_OK && co.json) {
+        json_t *j = json_pack("{s:s, s:s}", "old_name", name, "name", to);
+        print_json(j);
+        json_decref(j);
+    } else if (rc == CLI_EXIT_OK)
+        printf("Renamed database %s to %s\n", name, to);
+    cli_http_resp_free(&r);
+    lc_buf_free(&path);
+    free(text);
+    json_decref(body);
     cli_ctx_close(&ctx);
     return rc;
 }
@@ -668,10 +913,9 @@ static int list_names(cli_ctx_t *ctx, json_t *ids, json_t *out)
     for (size_t i = 0; rc == CLI_EXIT_OK && i < json_array_size(ids); i++) {
         const char *id = json_string_value(json_array_get(ids, i));
         json_t *names;
-        int st;
         if (!id)
             continue;
-        rc = get_json(ctx, db_path(&path, id, "/names"), false, &names, &st);
+        rc = get_json(ctx, db_path(&path, id, "/names"), &names);
         if (rc == CLI_EXIT_NOT_FOUND) { /* deleted meanwhile */
             rc = CLI_EXIT_OK;
             continue;
@@ -737,9 +981,8 @@ int cli_cmd_list(const cli_command_t *cmd, int argc, char **argv)
     json_t *owned = NULL, *dbs = json_array();
     if (rc == CLI_EXIT_OK) {
         char path[128];
-        int st;
         snprintf(path, sizeof path, "/v1/identity/%s/databases", id);
-        if ((rc = get_json(&ctx, path, false, &owned, &st)) == CLI_EXIT_OK)
+        if ((rc = get_json(&ctx, path, &owned)) == CLI_EXIT_OK)
             rc = list_names(&ctx, json_object_get(owned, "identities"), dbs);
     }
     if (rc == CLI_EXIT_OK && co.json) {

@@ -1,8 +1,8 @@
 /*
  * Integration tests of the `lightcone` client commands (docs/CLI.md) run as
- * the real binary against a real server: publish (-b and -p), call, sql,
- * logs, describe, list, delete, identity, login/logout, server, and the
- * error cases with their exit codes (cli.h).  Each test keeps the CLI's
+ * the real binary against a real server: publish (-b and -p), call, sql
+ * (and sql -i fed through stdin), logs, describe, rename, list, delete, identity, login/logout,
+ * server, and the error cases with their exit codes (cli.h).  Each test keeps the CLI's
  * configuration in its own XDG_CONFIG_HOME.
  */
 #include <fcntl.h>
@@ -50,6 +50,53 @@
             goto done;                                                                             \
         }                                                                                          \
     } while (0)
+
+/* RUN with stdin read from `input` (written to a file the child inherits as fd 0). */
+#define RUN_STDIN(want, input, ...)                                                                \
+    do {                                                                                           \
+        int saved_ = stdin_from(input);                                                            \
+        const char *args_[] = {__VA_ARGS__, NULL};                                                 \
+        int code_ = saved_ < 0 ? -1 : itest_run(out, OUT_CAP, args_);                              \
+        if (saved_ >= 0) {                                                                         \
+            dup2(saved_, STDIN_FILENO);                                                            \
+            close(saved_);                                                                         \
+        }                                                                                          \
+        if (code_ != (want)) {                                                                     \
+            test_fail(__FILE__, __LINE__,                                                          \
+                      "lightcone %s (stdin): exit %d, expected %d; output:\n%s", args_[0], code_,  \
+                      want, out);                                                                  \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* Point fd 0 at a file holding text; returns the old fd 0 (dup'd), or -1. */
+static int stdin_from(const char *text)
+{
+    char path[500];
+    snprintf(path, sizeof path, "%s/stdin.txt", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    fclose(f);
+    int saved = dup(STDIN_FILENO), fd = open(path, O_RDONLY);
+    if (saved < 0 || fd < 0 || dup2(fd, STDIN_FILENO) < 0) {
+        if (saved >= 0)
+            close(saved);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return saved;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
 
 /* A fresh configuration directory for the CLI under test. */
 static void fresh_config(void)
@@ -205,6 +252,18 @@ TEST(cli_publish_call_sql_logs_describe_list_delete)
     RUN(4, "call", "bank", "nosuch");
     RUN(4, "sql", "nosuchdb", "SELECT * FROM accounts");
     RUN(1, "sql", "bank", "SELECT * FROM nosuchtable");
+    /* sql -i reads statements line by line from a pipe */
+    RUN_STDIN(0, "SELECT * FROM accounts\n\nSELECT balance FROM accounts WHERE id = 1;\n", "sql",
+              "bank", "-i");
+    EXPECT(count_of(out, "\n--") == 2);
+    EXPECT_OUT(" id | balance");
+    EXPECT_OUT("\n balance \n");           /* the second table */
+    EXPECT(strstr(out, "bank> ") == NULL); /* no prompt when stdin is not a terminal */
+    RUN_STDIN(1, "SELECT * FROM nosuchtable\nSELECT * FROM accounts\n\\q\nSELECT 1\n", "sql",
+              "bank", "--interactive");
+    EXPECT(count_of(out, "\n--") == 1); /* an error does not end the session; \q does */
+    RUN_STDIN(4, "SELECT * FROM accounts\n", "sql", "nosuchdb", "-i");
+    RUN(2, "sql", "bank", "-i", "SELECT 1");
 
     /* logs */
     RUN(0, "logs", "bank", "-n", "50");
@@ -228,8 +287,17 @@ TEST(cli_publish_call_sql_logs_describe_list_delete)
     /* describe, list, identity */
     RUN(0, "describe", "bank");
     EXPECT_OUT("Names:     bank");
+    EXPECT_OUT("accounts (public)");
+    EXPECT_OUT("columns:     id: u32, balance: i64");
+    EXPECT_OUT("primary key: id");
+    EXPECT_OUT("transfer(from: u32, to: u32, amount: i64)");
+    RUN(0, "describe", "chat");
+    EXPECT_OUT("client_connected()  [lifecycle: OnConnect]");
+    EXPECT_OUT("name: Option<string>");
     RUN(0, "describe", "bank", "--json");
-    EXPECT_OUT("\"database_identity\"");
+    EXPECT_OUT("\"Tables\"");
+    EXPECT_OUT("\"accounts\"");
+    EXPECT_OUT("\"transfer\"");
     RUN(4, "describe", "nosuchdb");
     RUN(0, "identity");
     char me[65];
@@ -253,6 +321,7 @@ TEST(cli_publish_call_sql_logs_describe_list_delete)
     RUN(0, "identity", "new");
     EXPECT(strstr(out, me) == NULL);
     RUN(5, "delete", "bank", "-y");
+    RUN(5, "rename", "bank", "stolen");
     RUN(5, "logs", "bank");
     RUN(5, "publish", "bank", "-b", "build/examples/bank.wasm");
     RUN(0, "list");
@@ -261,6 +330,18 @@ TEST(cli_publish_call_sql_logs_describe_list_delete)
     EXPECT_OUT(me);
     RUN(0, "login", "show");
     EXPECT_OUT(me);
+
+    /* rename: the old name is gone, the new one works; and back */
+    RUN(0, "rename", "bank", "bank2");
+    EXPECT_OUT("Renamed database bank to bank2");
+    RUN(4, "sql", "bank", "SELECT * FROM accounts");
+    RUN(0, "sql", "bank2", "SELECT * FROM accounts");
+    EXPECT_OUT("125");
+    RUN(1, "rename", "bank2", "chat"); /* taken */
+    RUN(1, "rename", "bank2", "bad name/");
+    RUN(4, "rename", "nosuchdb", "x");
+    RUN(2, "rename", "bank2");
+    RUN(0, "rename", "bank2", "bank");
 
     /* delete */
     RUN(4, "delete", "nosuchdb", "-y");
