@@ -15,7 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli_int.h"
 
 /* Used by cmd_client.c (declared there). */
 
