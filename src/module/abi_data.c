@@ -39,19 +39,26 @@ static const mod_abi_errmap_t DELETE_MAP = {.notfound = MOD_ERRNO_NO_SUCH_TABLE,
 
 /* ---------------------------------------------------------------- counts and scans */
 
-uint32_t mod_abi__datastore_table_row_count(void *c, uint32_t table_id, uint32_t out)
+/* The shape of row_count and clear: a per-table store call yielding a u64
+ * that goes to the guest's out. */
+static uint32_t table_count_op(void *c, const char *fn, uint32_t table_id, uint32_t out,
+                               int (*op)(store_tx_t *, uint32_t, uint64_t *, lc_err_t *))
 {
-    static const char fn[] = "datastore_table_row_count";
     mod_abi_ctx_t *ctx = c;
     if (ctx->tx == NULL)
         return MOD_ERRNO_NOT_IN_TRANSACTION;
     uint64_t n;
     lc_err_t err = {0};
-    int rc = store_tx_row_count(ctx->tx, table_id, &n, &err);
+    int rc = op(ctx->tx, table_id, &n, &err);
     if (rc != LC_OK)
         return mod_abi__store_errno(ctx, fn, rc, &err, &TABLE_MAP);
     mod_abi__write_u64(ctx, fn, "out", out, n);
     return 0;
+}
+
+uint32_t mod_abi__datastore_table_row_count(void *c, uint32_t table_id, uint32_t out)
+{
+    return table_count_op(c, "datastore_table_row_count", table_id, out, store_tx_row_count);
 }
 
 /* Turn a finished scan into an iterator and write its id to out. */
@@ -361,15 +368,5 @@ uint32_t mod_abi__datastore_delete_all_by_eq_bsatn(void *c, uint32_t table_id, u
 
 uint32_t mod_abi__datastore_clear(void *c, uint32_t table_id, uint32_t out)
 {
-    static const char fn[] = "datastore_clear";
-    mod_abi_ctx_t *ctx = c;
-    if (ctx->tx == NULL)
-        return MOD_ERRNO_NOT_IN_TRANSACTION;
-    uint64_t n;
-    lc_err_t err = {0};
-    int rc = store_clear(ctx->tx, table_id, &n, &err);
-    if (rc != LC_OK)
-        return mod_abi__store_errno(ctx, fn, rc, &err, &TABLE_MAP);
-    mod_abi__write_u64(ctx, fn, "out", out, n);
-    return 0;
+    return table_count_op(c, "datastore_clear", table_id, out, store_clear);
 }
