@@ -340,8 +340,17 @@ int cli_ctx_request(cli_ctx_t *ctx, const char *method, const char *path, bool w
         json_t *j = msg[0] == '{' ? json_loads(msg, 0, NULL) : NULL;
         const char *denied =
             json_string_value(json_object_get(json_object_get(j, "PermissionDenied"), "name"));
+        /* The server's typed refusals: {"OtherError": "..."} and
+         * {"NotYourDatabase": {"database": "<hex>"}}. */
+        const char *other = json_string_value(json_object_get(j, "OtherError"));
+        const char *notyours =
+            json_string_value(json_object_get(json_object_get(j, "NotYourDatabase"), "database"));
         if (denied)
             cli_errorf("permission denied: database '%s' belongs to another identity", denied);
+        else if (other)
+            cli_errorf("%s", other);
+        else if (notyours)
+            cli_errorf("permission denied: database %s belongs to another identity", notyours);
         else
             cli_errorf("%s", msg);
         json_decref(j);
