@@ -1408,6 +1408,18 @@ static void v1_drop_set(session_t *s, uint32_t pos)
     atomic_fetch_sub(&s->api->stats.subscriptions, 1);
 }
 
+/* The current rows of l's tables as v1 TableUpdates (executor): scan, then
+ * convert.  The caller frees *tu and the scans (scans_free(*rows, l->n)). */
+static int v1_scan(db_t *db, const tlist_t *l, bool keep_empty, bool as_deletes,
+                   store_rows_t **rows, net_v1_table_update_t **tu, uint32_t *ntu, uint64_t *offset,
+                   lc_err_t *err)
+{
+    int rc = scan_tables(db, l, rows, offset, err);
+    if (rc == LC_OK && v1_tables(db, l, *rows, keep_empty, as_deletes, tu, ntu))
+        rc = lc_err_set(err, LC_ENOMEM, "out of memory");
+    return rc;
+}
+
 /* Subscribe (the legacy set), SubscribeSingle and SubscribeMulti. */
 static void v1_subscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
 {
@@ -1430,9 +1442,7 @@ static void v1_subscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
     for (uint32_t i = 0; rc == LC_OK && i < m->nqueries; i++)
         rc = resolve_query(s, db, m->queries[i], legacy, &l, &err);
     if (rc == LC_OK)
-        rc = scan_tables(db, &l, &rows, &offset, &err);
-    if (rc == LC_OK && v1_tables(db, &l, rows, single, false, &tu, &ntu))
-        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+        rc = v1_scan(db, &l, single, false, &rows, &tu, &ntu, &offset, &err);
     if (rc == LC_OK && legacy && find_set(s, id, &pos))
         v1_drop_set(s, pos); /* Subscribe replaces the whole legacy set */
     if (rc == LC_OK && (rc = add_set(s, id, &l)))
@@ -1475,9 +1485,7 @@ static void v1_unsubscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
     uint32_t ntu = 0;
     uint64_t offset = 0;
     lc_err_t err;
-    int rc = scan_tables(db, &l, &rows, &offset, &err);
-    if (rc == LC_OK && v1_tables(db, &l, rows, single, true, &tu, &ntu))
-        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+    int rc = v1_scan(db, &l, single, true, &rows, &tu, &ntu, &offset, &err);
     if (rc == LC_OK) {
         net_v1_server_msg_t r = {.kind = single ? NET_V1_SM_UNSUBSCRIBE_APPLIED
                                                 : NET_V1_SM_UNSUBSCRIBE_MULTI_APPLIED,
@@ -1508,9 +1516,7 @@ static void v1_one_off(session_t *s, db_t *db, const net_v1_client_msg_t *m)
     int rc = m->nqueries == 1 ? resolve_query(s, db, m->queries[0], false, &l, &err)
                               : lc_err_set(&err, LC_EINVAL, "no query");
     if (rc == LC_OK)
-        rc = scan_tables(db, &l, &rows, &offset, &err);
-    if (rc == LC_OK && v1_tables(db, &l, rows, true, false, &tu, &ntu))
-        rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
+        rc = v1_scan(db, &l, true, false, &rows, &tu, &ntu, &offset, &err);
     net_v1_server_msg_t r = {.kind = NET_V1_SM_ONE_OFF_QUERY_RESPONSE,
                              .message_id = m->message_id,
                              .message_id_len = m->message_id_len,
