@@ -50,7 +50,8 @@
  *
  *   QueryRows       u32 n, n × (table String, BsatnRowList)
  *   QuerySetUpdate  query_set_id u32, u32 n, n × (table_name String,
- *                   u32 1, 00 inserts deletes | 01 events)
+ *                   u32 k, k × (00 inserts deletes | 01 events)): one
+ *                   entry per table, k = the set's queries on it
  *   BsatnRowList    00 FixedSize u16 | 01 RowOffsets u32 n + n × u64,
  *                   then rows_data bytes
  *
@@ -399,15 +400,47 @@ static void put_query_rows(enc_t *e, const net_table_rows_t *tables, uint32_t n)
     }
 }
 
-/* TableUpdate with a single TableUpdateRows. */
-static void put_table_update(enc_t *e, const net_table_update_t *t)
+/* Entries of one table are adjacent in a set (its tables are in name
+ * order): the length of the run that starts at tables[i]. */
+static uint32_t same_table_run(const net_table_update_t *tables, uint32_t n, uint32_t i)
 {
-    put_str(e, t->table_name);
-    put_u32(e, 1);
+    uint32_t k = 1;
+    const char *name = tables[i].table_name;
+    while (i + k < n && name && tables[i + k].table_name &&
+           strcmp(tables[i + k].table_name, name) == 0)
+        k++;
+    return k;
+}
+
+/* One TableUpdateRows: EventTable or PersistentTable. */
+static void put_table_update_rows(enc_t *e, const net_table_update_t *t)
+{
     put_u8(e, t->event ? 1 : 0); /* EventTable : PersistentTable */
     put_row_list(e, &t->inserts);
     if (!t->event)
         put_row_list(e, &t->deletes);
+}
+
+/* One QuerySetUpdate.  A set holds one TableUpdate per table name (§4.2);
+ * several queries of the set on one table (a whole-table query and a
+ * filter, say) are that TableUpdate's several TableUpdateRows. */
+static void put_query_set(enc_t *e, const net_query_set_update_t *s)
+{
+    if (s->ntables > 0 && s->tables == NULL)
+        bad_arg(e, LC_EINVAL, "table count without tables");
+    uint32_t ntables = 0;
+    for (uint32_t j = 0; e->rc == LC_OK && j < s->ntables;
+         j += same_table_run(s->tables, s->ntables, j))
+        ntables++;
+    put_u32(e, s->query_set_id);
+    put_u32(e, ntables);
+    for (uint32_t j = 0; e->rc == LC_OK && j < s->ntables;) {
+        uint32_t run = same_table_run(s->tables, s->ntables, j);
+        put_str(e, s->tables[j].table_name);
+        put_u32(e, run);
+        for (uint32_t k = 0; k < run; k++) put_table_update_rows(e, &s->tables[j + k]);
+        j += run;
+    }
 }
 
 /* TransactionUpdate: Array<QuerySetUpdate>. */
@@ -416,15 +449,7 @@ static void put_query_sets(enc_t *e, const net_query_set_update_t *sets, uint32_
     if (n > 0 && sets == NULL)
         bad_arg(e, LC_EINVAL, "query set count without query sets");
     put_u32(e, n);
-    for (uint32_t i = 0; e->rc == LC_OK && i < n; i++) {
-        const net_query_set_update_t *s = &sets[i];
-        if (s->ntables > 0 && s->tables == NULL)
-            bad_arg(e, LC_EINVAL, "table count without tables");
-        put_u32(e, s->query_set_id);
-        put_u32(e, s->ntables);
-        for (uint32_t j = 0; e->rc == LC_OK && j < s->ntables; j++)
-            put_table_update(e, &s->tables[j]);
-    }
+    for (uint32_t i = 0; e->rc == LC_OK && i < n; i++) put_query_set(e, &sets[i]);
 }
 
 int net_v3_begin_frame(lc_buf_t *b)

@@ -289,6 +289,33 @@ TEST(net_server_frames_untagged)
     }
 }
 
+/* Two queries of one set on one table (a whole-table query and a filter):
+ * one TableUpdate with two TableUpdateRows, not two TableUpdates (§4.2). */
+TEST(net_table_update_one_per_table)
+{
+    net_table_update_t tu[3] = {
+        {"person", false, fixed_rows(bob, sizeof bob, 7), no_rows},
+        {"person", false, no_rows, fixed_rows(alice, sizeof alice, 9)},
+        {"score", false, no_rows, no_rows},
+    };
+    net_query_set_update_t qs = {1, 3, tu};
+    lc_buf_t b = {0};
+    CHECK_OK(net_v2_encode_transaction_update(&b, true, &qs, 1, NULL));
+    uint8_t *want = NULL;
+    long n =
+        unhex("00 04 01000000 01000000 02000000"
+              " 06000000706572736f6e 02000000"
+              " 00 00 0700 07000000 " BOB " 01 00000000 00000000"
+              " 00 01 00000000 00000000 00 0900 09000000 " ALICE " 05000000 73636f7265 01000000"
+              " 00 01 00000000 00000000 01 00000000 00000000",
+              &want);
+    CHECK(n > 0 && (size_t)n == b.len);
+    if (n > 0 && (size_t)n == b.len)
+        test_mem_eq(__FILE__, __LINE__, "one TableUpdate per table", b.data, want, b.len);
+    CHECK(generic_server_ok(b.data + 1, b.len - 1, 1));
+    lc_buf_free(&b);
+}
+
 /* A v3 payload: one tag, then three messages back to back. */
 TEST(net_v3_server_batch)
 {
@@ -575,10 +602,17 @@ TEST(net_decode_fault_injection)
 }
 
 const test_case_t test_net_cases[] = {
-    TEST_CASE(net_server_frames_exact),    TEST_CASE(net_server_frames_untagged),
-    TEST_CASE(net_v3_server_batch),        TEST_CASE(net_encode_errors),
-    TEST_CASE(net_encode_fault_injection), TEST_CASE(net_client_frames_decoded),
-    TEST_CASE(net_client_frames_generic),  TEST_CASE(net_client_prefixes),
-    TEST_CASE(net_client_rejects),         TEST_CASE(net_v3_client_frames),
-    TEST_CASE(net_decode_fault_injection), TEST_END,
+    TEST_CASE(net_server_frames_exact),
+    TEST_CASE(net_server_frames_untagged),
+    TEST_CASE(net_v3_server_batch),
+    TEST_CASE(net_table_update_one_per_table),
+    TEST_CASE(net_encode_errors),
+    TEST_CASE(net_encode_fault_injection),
+    TEST_CASE(net_client_frames_decoded),
+    TEST_CASE(net_client_frames_generic),
+    TEST_CASE(net_client_prefixes),
+    TEST_CASE(net_client_rejects),
+    TEST_CASE(net_v3_client_frames),
+    TEST_CASE(net_decode_fault_injection),
+    TEST_END,
 };
