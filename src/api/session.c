@@ -920,6 +920,14 @@ static int compile_query(session_t *s, db_t *db, const char *text, tlist_t *l, l
     return LC_OK;
 }
 
+/* SELECT * FROM name, compiled (for row-level security). */
+static int whole_table_query(session_t *s, db_t *db, const char *name, tlist_t *l, lc_err_t *err)
+{
+    char sql[TABLE_NAME_MAX + 32];
+    snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", name);
+    return compile_query(s, db, sql, l, err);
+}
+
 /* Whether the session may read table t (§4.6). */
 static bool visible(const session_t *s, const mod_table_t *t)
 {
@@ -933,19 +941,24 @@ static int resolve_query(session_t *s, db_t *db, const char *q, bool all_ok, tli
 {
     char name[TABLE_NAME_MAX];
     int kind = api__parse_query(q, name, sizeof name);
-    if (kind < 0)
+    const mod_def_t *def = db_def(db); /* stable on the executor */
+    /* Row-level security filters whole tables too: a non-owner's queries
+     * all go through src/subs when the module has rules. */
+    bool filtered = def && def->nrls > 0 && !s->owner;
+    if (kind < 0 || (kind == API__QUERY_TABLE && filtered))
         return compile_query(s, db, q, l, err);
     if (kind == API__QUERY_ALL && !all_ok)
         return lc_err_set(err, LC_EUNSUPPORTED, UNSUPPORTED, q);
-    const mod_def_t *def = db_def(db); /* stable on the executor */
     uint32_t id;
     if (kind == API__QUERY_ALL) {
         for (uint32_t i = 0; def && i < def->ntables; i++) {
             const mod_table_t *t = &def->tables[i];
             if (t->is_event || !visible(s, t) || store_table_id(db_store(db), t->name, &id))
                 continue;
-            if (tlist_add(l, id, t->name, false))
-                return lc_err_set(err, LC_ENOMEM, "out of memory");
+            int rc = filtered ? whole_table_query(s, db, t->name, l, err)
+                              : tlist_add(l, id, t->name, false);
+            if (rc)
+                return rc == LC_ENOMEM ? lc_err_set(err, LC_ENOMEM, "out of memory") : rc;
         }
         return LC_OK;
     }

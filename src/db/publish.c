@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "sql/sql.h"
 
 #define MODULE_VERSION "lightcone-1"
 
@@ -144,11 +145,30 @@ static void init_result_cb(void *arg, const db_call_result_t *res)
     *(mod_outcome_t *)arg = res->outcome;
 }
 
+/* Row-level security rules are checked once their tables exist, at init
+ * and at each update (module-abi.md §5): a rule that does not plan
+ * refuses the publish. */
+static int check_rls(db_t *db, const mod_def_t *def, lc_err_t *err)
+{
+    if (def->nrls == 0)
+        return LC_OK;
+    for (uint32_t i = 0; i < def->nrls; i++)
+        mod_log_system(db->log, "Creating row level security `%s`", def->rls[i]);
+    lc_arena_t a;
+    sql_schema_t sc;
+    lc_arena_init(&a, 16 * 1024);
+    int rc = sql_schema_from_def(def, db->store, &a, &sc, err);
+    lc_arena_free(&a);
+    return rc;
+}
+
 static int first_publish(db_t *db, db_job_t *j, store_tx_t *tx, const uint8_t *wasm, size_t len)
 {
     mod_host_t *h = j->host;
     const mod_def_t *def = mod_host_def(h);
     int rc = create_tables(db, tx, def, j->err);
+    if (rc == LC_OK)
+        rc = check_rls(db, def, j->err);
     if (rc == LC_OK)
         rc = write_module_row(db, tx, h, j->opts->owner, wasm, len, j->err);
     if (rc == LC_OK)
@@ -218,6 +238,8 @@ static int update_module(db_t *db, db_job_t *j, store_tx_t *tx, const uint8_t *w
     j->result->breaks_clients = plan->breaks_clients;
     rc = db__apply_migration(db, tx, mod_host_def(db->host), mod_host_def(h), plan, j->err);
     mod_migration_free(plan);
+    if (rc == LC_OK)
+        rc = check_rls(db, mod_host_def(h), j->err);
     store_rows_t rows;
     store_rows_init(&rows);
     module_row_t mr;

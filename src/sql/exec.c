@@ -218,6 +218,62 @@ static int fetch_raw(exec_t *x, const sql_access_t *acc, uint32_t table_id, cons
     return store_tx_scan(x->src.tx, table_id, out, x->err);
 }
 
+/* ---------------------------------------------------------------- row-level security */
+
+/* Whether rule (a join: shape sh) returns row, the protected table's: its
+ * partners are probed through the join index of the other table. */
+static int rule_joins_row(exec_t *x, const sql_plan_t *rule, const sql_sub_shape_t *sh,
+                          sats_value_t *row, bool *hit)
+{
+    int me = sh->ret, other = 1 - me;
+    const sql_table_t *t = sh->t[me], *o = sh->t[other];
+    lc_buf_t key;
+    lc_buf_init(&key);
+    store_rows_t rows;
+    store_rows_init(&rows);
+    sql_access_t probe = {.kind = ACC_POINT};
+    sql_index_t ix = {.id = sh->join_ix[other], .ncols = 1};
+    probe.ix = &ix;
+    int rc = sats_bsatn_encode(&key, t->ts, t->row_type->u.fields.items[sh->join_col[me]].type,
+                               &row->u.elems.items[sh->join_col[me]], x->err);
+    if (rc == LC_OK)
+        rc = fetch_raw(x, &probe, o->id, key.data ? key.data : (uint8_t *)"", key.len, &rows);
+    *hit = false;
+    for (uint32_t i = 0; rc == LC_OK && !*hit && i < rows.count; i++) {
+        size_t start = rows.offsets[i];
+        size_t end = i + 1 < rows.count ? rows.offsets[i + 1] : rows.data.len;
+        sats_value_t partner;
+        rc = sats_bsatn_decode_all(x->a, rows.data.data + start, end - start, o->ts, o->row_type,
+                                   &partner, x->err);
+        sats_value_t *pair[2];
+        pair[me] = row;
+        pair[other] = &partner;
+        *hit = rc == LC_OK && sql_sub_match(rule, pair);
+    }
+    store_rows_free(&rows);
+    lc_buf_free(&key);
+    return rc;
+}
+
+/* Whether the caller may see row of FROM table tab: some rule of the
+ * table returns it (rls.c). */
+static int visible(exec_t *x, int tab, sats_value_t *row, bool *out)
+{
+    const sql_rls_t *r = x->p->rls ? &x->p->rls[tab] : NULL;
+    *out = !r || r->n == 0;
+    for (uint32_t j = 0; r && !*out && j < r->n; j++) {
+        if (r->shapes[j].ntables == 1) {
+            sats_value_t *rows[1] = {row};
+            *out = sql_sub_match(r->rules[j], rows);
+            continue;
+        }
+        int rc = rule_joins_row(x, r->rules[j], &r->shapes[j], row, out);
+        if (rc)
+            return rc;
+    }
+    return LC_OK;
+}
+
 /* Rows of FROM table tab (for an index join, those matching prefix),
  * decoded; bytes (optional) gets each row's BSATN. */
 static int fetch(exec_t *x, int tab, sats_value_t *const *prefix, vec_t *vals, vec_t *bytes)
@@ -247,8 +303,12 @@ static int fetch(exec_t *x, int tab, sats_value_t *const *prefix, vec_t *vals, v
         }
         rc = sats_bsatn_decode_all(x->a, rows.data.data + start, end - start, t->ts, t->row_type, v,
                                    x->err);
+        bool see = true;
         if (rc == LC_OK)
-            rc = push(x, vals, v);
+            rc = visible(x, tab, v, &see);
+        if (rc || !see)
+            continue;
+        rc = push(x, vals, v);
         if (rc == LC_OK && bytes) {
             lc_buf_t *b = lc_arena_zalloc(x->a, sizeof *b);
             if (!b)

@@ -105,7 +105,7 @@ int sql_schema_from_def(const mod_def_t *def, store_db_t *db, lc_arena_t *a, sql
     lc_free(ids);
     out->ntables = n;
     out->tables = t;
-    return rc;
+    return rc ? rc : sql__rls_attach(def, a, out, err);
 }
 
 /* ---------------------------------------------------------------- names */
@@ -866,6 +866,8 @@ int sql_plan(sql_stmt_t *stmt, const sql_schema_t *schema, const sql_caller_t *c
     case ST_SELECT:
         p->var_table = st_var(schema); /* for the row limit */
         rc = plan_select(&pl);
+        if (rc == LC_OK)
+            rc = sql__rls_plan(p, a, err);
         break;
     case ST_INSERT:
         rc = plan_insert(&pl);

@@ -65,6 +65,11 @@ typedef struct sql_table {
     bool is_system;              /* st_*: read-only to SQL */
     uint32_t nindexes;
     const sql_index_t *indexes;
+    /* Row-level security (protocol.md §4.6): the module's rules that
+     * return this table's rows, as SQL.  A non-owner sees a row when any
+     * rule returns it (none: every row). */
+    uint32_t nrls;
+    const char *const *rls;
 } sql_table_t;
 
 typedef struct sql_schema {
@@ -73,7 +78,11 @@ typedef struct sql_schema {
 } sql_schema_t;
 
 /* The schema of a database: the module's tables (def may be NULL) and the
- * system tables, with their store ids, allocated in a. */
+ * system tables, with their store ids, allocated in a.  Each row-level
+ * security rule of def is checked (a subscription-style query returning
+ * whole rows of one public table, joins on indexed columns) and attached
+ * to the table it returns; a bad rule is LC_EINVAL
+ * "row-level security rule `<sql>`: <cause>". */
 int sql_schema_from_def(const mod_def_t *def, store_db_t *db, lc_arena_t *a, sql_schema_t *out,
                         lc_err_t *err);
 
@@ -88,11 +97,16 @@ int sql_parse(const char *text, size_t len, lc_arena_t *a, sql_stmt_t **out, lc_
 
 /* Who runs the statement. */
 typedef struct sql_caller {
-    bool is_owner;      /* sees private tables; may write */
+    bool is_owner;      /* sees private tables; may write; not filtered by RLS */
+    bool no_rls;        /* plan without row-level security (its own rules) */
     uint8_t sender[32]; /* Identity, as its big-endian hex reads (for :sender) */
 } sql_caller_t;
 
 /* Resolve and type-check stmt against schema and choose access paths.
+ * For a non-owner, every FROM table with row-level security rules gets
+ * them planned too (with the caller's :sender): the executor keeps only
+ * the rows some rule returns, and sql_sub_match checks rules of one
+ * table.
  * Errors (LC_ENOTFOUND, LC_EINVAL, LC_ERANGE, LC_EPERM, LC_EUNSUPPORTED)
  * carry the reference's texts where it has them. */
 int sql_plan(sql_stmt_t *stmt, const sql_schema_t *schema, const sql_caller_t *caller,
@@ -156,14 +170,23 @@ typedef struct sql_sub_shape {
 } sql_sub_shape_t;
 /* Fill out for a plan of a statement sql_sub_check accepted; a join
  * without single-column indexes on both join columns is LC_EUNSUPPORTED
- * "Subscriptions require indexes on join columns". */
+ * "Subscriptions require indexes on join columns", and so is a plan with
+ * a row-level security rule that joins (sql_sub_match could not check
+ * it row by row: src/subs expands such queries itself). */
 int sql_sub_shape(const sql_plan_t *p, sql_sub_shape_t *out, lc_err_t *err);
 /* Whether one row (rows[i]: the decoded row of FROM table i) satisfies the
- * plan's ON and WHERE. */
+ * plan's ON and WHERE and the row-level security of each table. */
 bool sql_sub_match(const sql_plan_t *p, sats_value_t *const *rows);
 /* Append a canonical key of the plan: table ids, resolved column
  * positions and typed literal values (:sender as its bound value), so
- * spelling, aliases and whitespace do not matter. */
+ * spelling, aliases and whitespace do not matter; a plan filtered by
+ * row-level security also keys on the caller. */
 int sql_sub_key(const sql_plan_t *p, lc_buf_t *out);
+/* Parse, check and plan one row-level security rule's text (from a
+ * table's rls) for caller, who must outlive the plan; in a. */
+int sql_rls_rule(const char *text, const sql_schema_t *schema, const sql_caller_t *caller,
+                 lc_arena_t *a, sql_plan_t **plan, sql_sub_shape_t *shape, lc_err_t *err);
+/* Append what a key filtered by row-level security adds: the caller. */
+int sql_sub_key_caller(lc_buf_t *out, const sql_caller_t *caller);
 
 #endif /* LC_SQL_H */

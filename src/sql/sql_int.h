@@ -194,6 +194,15 @@ typedef struct sql_out {
     sql_col_t meta;
 } sql_out_t;
 
+/* The row-level security of one FROM table (rls.c): its rules, planned
+ * with the caller's :sender. */
+typedef struct sql_rls {
+    uint32_t n; /* 0: the table is not filtered */
+    sql_plan_t **rules;
+    sql_sub_shape_t *shapes;
+    bool joins; /* some rule joins another table */
+} sql_rls_t;
+
 struct sql_plan {
     const sql_stmt_t *stmt;
     const sql_schema_t *schema;
@@ -208,6 +217,7 @@ struct sql_plan {
     uint32_t ninsert;
     sats_value_t *insert_rows;    /* row values (products) */
     const sql_table_t *var_table; /* SET/SHOW: st_var */
+    sql_rls_t *rls;               /* one per FROM table, or NULL: no filtering */
 };
 
 /* Literal typing (literal.c): the value of literal e as type t in ts, into
@@ -215,6 +225,15 @@ struct sql_plan {
 int sql__type_literal(sql_expr_t *e, const char *what, const sats_typespace_t *ts,
                       const sats_type_t *t, const sql_caller_t *caller, lc_arena_t *a,
                       lc_err_t *err);
+
+/* Row-level security (rls.c).  Check def's rules and attach them to the
+ * tables of schema they return. */
+int sql__rls_attach(const mod_def_t *def, lc_arena_t *a, sql_schema_t *schema, lc_err_t *err);
+/* Plan the rules of p's FROM tables for its caller (non-owners only). */
+int sql__rls_plan(sql_plan_t *p, lc_arena_t *a, lc_err_t *err);
+/* Whether row (of FROM table tab) passes tab's rules that do not join;
+ * true when tab is not filtered. */
+bool sql__rls_match(const sql_plan_t *p, int tab, sats_value_t *row);
 
 /* Evaluate a typed predicate on one joined row (exec.c). */
 bool sql__eval(const sql_expr_t *e, sats_value_t *const *rows);

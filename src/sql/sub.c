@@ -101,6 +101,12 @@ int sql_sub_shape(const sql_plan_t *p, sql_sub_shape_t *out, lc_err_t *err)
     out->ntables = s->nfrom;
     for (uint32_t i = 0; i < s->nfrom; i++) out->t[i] = s->from[i].t;
     out->ret = p->nout > 0 ? p->out[0].tab : 0;
+    for (uint32_t i = 0; p->rls && i < s->nfrom; i++)
+        if (p->rls[i].joins)
+            return lc_err_set(err, LC_EUNSUPPORTED,
+                              "Unsupported: a join with `%s`, whose row-level security rules "
+                              "join other tables, in a subscription",
+                              s->from[i].t->name);
     if (s->nfrom < 2)
         return LC_OK;
     const sql_expr_t *on = s->from[1].on;
@@ -128,7 +134,12 @@ bool sql_sub_match(const sql_plan_t *p, sats_value_t *const *rows)
     const sql_stmt_t *s = p->stmt;
     if (s->nfrom == 2 && s->from[1].on && !sql__eval(s->from[1].on, rows))
         return false;
-    return !s->where || sql__eval(s->where, rows);
+    if (s->where && !sql__eval(s->where, rows))
+        return false;
+    for (uint32_t i = 0; p->rls && i < s->nfrom; i++)
+        if (!sql__rls_match(p, (int)i, rows[i]))
+            return false;
+    return true;
 }
 
 /* The value of literal e as the type of the column it is compared with, c
@@ -197,5 +208,15 @@ int sql_sub_key(const sql_plan_t *p, lc_buf_t *out)
     }
     if (rc == LC_OK && s->where && (rc = lc_buf_append(out, " where", 6)) == LC_OK)
         rc = key_expr(out, s->where, NULL);
+    if (rc == LC_OK && p->rls) /* the rules' rows depend on who asks */
+        rc = sql_sub_key_caller(out, p->caller);
     return rc;
+}
+
+int sql_sub_key_caller(lc_buf_t *out, const sql_caller_t *caller)
+{
+    char hex[65];
+    lc_hex_encode(hex, caller->sender, 32);
+    int rc = lc_buf_append(out, " rls:", 5);
+    return rc ? rc : lc_buf_append(out, hex, 64);
 }

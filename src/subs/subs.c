@@ -28,16 +28,28 @@
 
 #include "subs/subs.h"
 
+/* One row-level security rule of a query's table, planned for the
+ * subscriber: a fragment of the query (engine.md §5.5). */
+typedef struct frag {
+    sql_plan_t *plan;
+    sql_sub_shape_t shape;
+} frag_t;
+
 struct subs_query {
     subs_query_t *next; /* in m->head */
     uint32_t refs;      /* under m->mu */
     lc_arena_t arena;   /* everything below */
     char *sql, *key;
-    sql_caller_t caller; /* the plan borrows it */
+    sql_caller_t caller; /* the subscriber */
     sql_schema_t own;    /* when built from a definition */
     const sql_schema_t *schema;
     sql_plan_t *plan;
     sql_sub_shape_t shape;
+    /* A one-table query over a table with row-level security, for a
+     * non-owner: the union of its rules' rows that also pass plan (which
+     * is planned without the rules).  nfrag 0: plan alone. */
+    uint32_t nfrag;
+    frag_t *frag;
     bool dead; /* a recompile failed: it matches nothing from now on */
     /* The last evaluation (invariant 2). */
     uint64_t epoch;
@@ -107,26 +119,83 @@ const char *subs_query_key(const subs_query_t *q)
     return q->key;
 }
 
+/* The caller copy a plan borrows, in q's arena (recompiles build a new
+ * arena, so the plans must not point into q itself). */
+static sql_caller_t *caller_copy(subs_query_t *q, bool no_rls)
+{
+    sql_caller_t *c = lc_arena_alloc(&q->arena, sizeof *c);
+    if (c) {
+        *c = q->caller;
+        c->no_rls = no_rls;
+    }
+    return c;
+}
+
+static int plan_query(subs_query_t *q, const sql_caller_t *c, lc_err_t *err)
+{
+    sql_stmt_t *st;
+    int rc = sql_parse(q->sql, strlen(q->sql), &q->arena, &st, err);
+    if (rc == LC_OK)
+        rc = sql_sub_check(st, err);
+    if (rc == LC_OK)
+        rc = sql_plan(st, q->schema, c, &q->arena, &q->plan, err);
+    return rc ? rc : sql_sub_shape(q->plan, &q->shape, err);
+}
+
+/* A one-table query whose table has row-level security rules, for a
+ * non-owner: one fragment per rule (q->plan, planned without the rules,
+ * filters each fragment's rows). */
+static int plan_fragments(subs_query_t *q, const sql_table_t *t, lc_err_t *err)
+{
+    sql_caller_t *rules = caller_copy(q, true);
+    q->frag = lc_arena_zalloc(&q->arena, t->nrls * sizeof *q->frag);
+    if (!rules || !q->frag)
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    rules->is_owner = true; /* rules read any table (rls.c) */
+    int rc = LC_OK;
+    for (uint32_t i = 0; rc == LC_OK && i < t->nrls; i++, q->nfrag++)
+        rc = sql_rls_rule(t->rls[i], q->schema, rules, &q->arena, &q->frag[i].plan,
+                          &q->frag[i].shape, err);
+    return rc;
+}
+
+/* Plan q for its caller: without row-level security first; then, for a
+ * non-owner, a one-table query over a table with rules becomes fragments
+ * and a join over such tables is planned again with the rules (those
+ * that read one table each: sql_sub_shape refuses the others). */
+static int plan_for_caller(subs_query_t *q, lc_err_t *err)
+{
+    const sql_caller_t *plain = caller_copy(q, true), *rls;
+    if (!plain)
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    int rc = plan_query(q, plain, err);
+    if (rc || q->caller.is_owner)
+        return rc;
+    bool protected = false;
+    for (uint32_t i = 0; i < q->shape.ntables; i++) protected |= q->shape.t[i]->nrls > 0;
+    if (!protected)
+        return LC_OK;
+    if (q->shape.ntables == 1)
+        return plan_fragments(q, q->shape.t[0], err);
+    if (!(rls = caller_copy(q, false)))
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    return plan_query(q, rls, err);
+}
+
 /* Parse, check, plan and key sql into q (its arena). */
 static int compile(subs_query_t *q, const mod_def_t *def, store_db_t *db, lc_err_t *err)
 {
-    sql_stmt_t *st;
     lc_buf_t key;
     int rc = LC_OK;
     if (!q->schema && (rc = sql_schema_from_def(def, db, &q->arena, &q->own, err)) == LC_OK)
         q->schema = &q->own;
     if (rc == LC_OK)
-        rc = sql_parse(q->sql, strlen(q->sql), &q->arena, &st, err);
-    if (rc == LC_OK)
-        rc = sql_sub_check(st, err);
-    if (rc == LC_OK)
-        rc = sql_plan(st, q->schema, &q->caller, &q->arena, &q->plan, err);
-    if (rc == LC_OK)
-        rc = sql_sub_shape(q->plan, &q->shape, err);
+        rc = plan_for_caller(q, err);
     if (rc)
         return rc;
     lc_buf_init(&key);
-    if (sql_sub_key(q->plan, &key) || lc_buf_append(&key, "", 1) ||
+    if (sql_sub_key(q->plan, &key) || (q->nfrag && sql_sub_key_caller(&key, &q->caller)) ||
+        lc_buf_append(&key, "", 1) ||
         !(q->key = lc_arena_strdup(&q->arena, (const char *)key.data)))
         rc = lc_err_set(err, LC_ENOMEM, "out of memory");
     lc_buf_free(&key);
@@ -196,6 +265,8 @@ static void recompile(subs_query_t *q, const mod_def_t *def, store_db_t *db)
     q->schema = &q->own;
     q->plan = n.plan;
     q->shape = n.shape;
+    q->nfrag = n.nfrag;
+    q->frag = n.frag;
     q->ins = q->del = (subs_rows_t){0};
     q->epoch = 0;
 }
@@ -323,6 +394,11 @@ typedef struct drow {
 
 typedef struct ectx {
     const subs_query_t *q;
+    /* What is evaluated: q's plan, or one of its fragments, whose rows
+     * must also pass filter (q's plan). */
+    const sql_plan_t *plan;
+    const sql_sub_shape_t *shape;
+    const sql_plan_t *filter;
     store_view_t *v;
     lc_arena_t *a;
     bag_t bag;
@@ -366,7 +442,7 @@ static int deltas(ectx_t *x, const store_table_changes_t *c, int tab, drow_t **o
     drow_t *d = lc_arena_alloc(x->a, (c->ninserts + c->ndeletes) * sizeof *d);
     if (!d)
         return lc_err_set(x->err, LC_ENOMEM, "out of memory");
-    const sql_table_t *t = x->q->shape.t[tab];
+    const sql_table_t *t = x->shape->t[tab];
     for (uint32_t i = 0; i < c->ninserts + c->ndeletes; i++) {
         bool ins = i < c->ninserts;
         uint32_t k = ins ? i : i - c->ninserts;
@@ -387,14 +463,22 @@ static int add(ectx_t *x, const uint8_t *p, uint32_t len, int sign)
     return bag_add(&x->bag, p, len, sign) ? lc_err_set(x->err, LC_ENOMEM, "out of memory") : LC_OK;
 }
 
+/* Whether a joined row (FROM order) is in the result being evaluated. */
+static bool matches(const ectx_t *x, sats_value_t *const *rows)
+{
+    if (!sql_sub_match(x->plan, rows))
+        return false;
+    return !x->filter || sql_sub_match(x->filter, &rows[x->shape->ret]);
+}
+
 static int eval_single(ectx_t *x, const store_changeset_t *cs)
 {
     drow_t *d;
     uint32_t n;
-    int rc = deltas(x, changes_of(cs, x->q->shape.t[0]->id), 0, &d, &n);
+    int rc = deltas(x, changes_of(cs, x->shape->t[0]->id), 0, &d, &n);
     for (uint32_t i = 0; rc == LC_OK && i < n; i++) {
         sats_value_t *rows[1] = {&d[i].v};
-        if (sql_sub_match(x->q->plan, rows))
+        if (matches(x, rows))
             rc = add(x, d[i].p, d[i].len, d[i].sign);
     }
     return rc;
@@ -405,16 +489,16 @@ static int pair(ectx_t *x, const uint8_t *p0, uint32_t l0, sats_value_t *v0, con
                 uint32_t l1, sats_value_t *v1, int sign)
 {
     sats_value_t *rows[2] = {v0, v1};
-    if (!sql_sub_match(x->q->plan, rows))
+    if (!matches(x, rows))
         return LC_OK;
-    return x->q->shape.ret == 0 ? add(x, p0, l0, sign) : add(x, p1, l1, sign);
+    return x->shape->ret == 0 ? add(x, p0, l0, sign) : add(x, p1, l1, sign);
 }
 
 /* Delta rows d of table tab joined with the other table's state in the
  * view, probed through its join index (dr·S' and R'·ds). */
 static int probe(ectx_t *x, int tab, const drow_t *d, uint32_t n)
 {
-    const sql_sub_shape_t *sh = &x->q->shape;
+    const sql_sub_shape_t *sh = x->shape;
     int other = 1 - tab;
     const sql_table_t *t = sh->t[tab], *o = sh->t[other];
     const sats_type_t *kt = t->row_type->u.fields.items[sh->join_col[tab]].type;
@@ -455,7 +539,7 @@ static int probe(ectx_t *x, int tab, const drow_t *d, uint32_t n)
 
 static int eval_join(ectx_t *x, const store_changeset_t *cs)
 {
-    const sql_sub_shape_t *sh = &x->q->shape;
+    const sql_sub_shape_t *sh = x->shape;
     drow_t *d0, *d1;
     uint32_t n0, n1;
     int rc = deltas(x, changes_of(cs, sh->t[0]->id), 0, &d0, &n0);
@@ -474,14 +558,27 @@ static int eval_join(ectx_t *x, const store_changeset_t *cs)
     return rc;
 }
 
-static bool reads_changed(const subs_query_t *q, const store_changeset_t *cs)
+static bool shape_reads_changed(const sql_sub_shape_t *sh, const store_changeset_t *cs)
 {
-    if (q->dead)
-        return false;
-    for (uint32_t i = 0; i < q->shape.ntables; i++)
-        if (changes_of(cs, q->shape.t[i]->id))
+    for (uint32_t i = 0; i < sh->ntables; i++)
+        if (changes_of(cs, sh->t[i]->id))
             return true;
     return false;
+}
+
+/* q's plan, or each of its fragments, over the transaction into x's bag. */
+static int eval_query(ectx_t *x, const subs_query_t *q, const store_changeset_t *cs)
+{
+    uint32_t n = q->nfrag ? q->nfrag : 1;
+    int rc = LC_OK;
+    for (uint32_t i = 0; rc == LC_OK && i < n; i++) {
+        x->plan = q->nfrag ? q->frag[i].plan : q->plan;
+        x->shape = q->nfrag ? &q->frag[i].shape : &q->shape;
+        x->filter = q->nfrag ? q->plan : NULL;
+        if (shape_reads_changed(x->shape, cs))
+            rc = x->shape->ntables == 1 ? eval_single(x, cs) : eval_join(x, cs);
+    }
+    return rc;
 }
 
 int subs_eval(subs_mgr_t *m, const store_changeset_t *cs, store_view_t *v, lc_err_t *err)
@@ -495,13 +592,13 @@ int subs_eval(subs_mgr_t *m, const store_changeset_t *cs, store_view_t *v, lc_er
     if (!decoded)
         rc = lc_err_set(err, LC_ENOMEM, "out of memory");
     for (subs_query_t *q = m->head; rc == LC_OK && q; q = q->next) {
-        if (!reads_changed(q, cs))
+        if (q->dead)
             continue;
         ectx_t x = {.q = q, .v = v, .a = &m->eval, .err = err, .cs = cs, .decoded = decoded};
-        rc = q->shape.ntables == 1 ? eval_single(&x, cs) : eval_join(&x, cs);
-        if (rc == LC_OK && bag_net(&x.bag, &m->eval, &q->ins, &q->del))
+        rc = eval_query(&x, q, cs);
+        if (rc == LC_OK && x.bag.n && bag_net(&x.bag, &m->eval, &q->ins, &q->del))
             rc = lc_err_set(err, LC_ENOMEM, "out of memory");
-        if (rc == LC_OK && (q->ins.nrows || q->del.nrows))
+        if (rc == LC_OK && x.bag.n && (q->ins.nrows || q->del.nrows))
             q->epoch = m->epoch;
         lc_free(x.bag.e);
     }
@@ -524,32 +621,51 @@ bool subs_delta(const subs_query_t *q, subs_rows_t *ins, subs_rows_t *del)
 
 /* ---------------------------------------------------------------- initial rows */
 
+/* The rows of plan (returning table t) in v that pass filter (if any),
+ * appended to b and offs. */
+static int initial_rows(const sql_plan_t *plan, const sql_plan_t *filter, const sql_table_t *t,
+                        store_view_t *v, lc_arena_t *a, lc_buf_t *b, lc_buf_t *offs, lc_err_t *err)
+{
+    sql_result_t r;
+    int rc = sql_exec_read(plan, v, a, &r, err);
+    for (uint32_t i = 0; rc == LC_OK && i < r.nrows; i++) {
+        sats_value_t row = {.u.elems = {r.ncols, (sats_value_t *)&r.cells[(size_t)i * r.ncols]}};
+        sats_value_t *rows[1] = {&row};
+        if (filter && !sql_sub_match(filter, rows))
+            continue;
+        uint32_t at = (uint32_t)b->len;
+        if (lc_buf_append(offs, &at, sizeof at))
+            return lc_err_set(err, LC_ENOMEM, "out of memory");
+        rc = sats_bsatn_encode(b, t->ts, t->row_type, &row, err);
+    }
+    return rc;
+}
+
 int subs_initial(const subs_query_t *q, store_view_t *v, lc_arena_t *a, subs_rows_t *out,
                  lc_err_t *err)
 {
-    sql_result_t r;
     memset(out, 0, sizeof *out);
     if (q->dead)
         return LC_OK;
-    int rc = sql_exec_read(q->plan, v, a, &r, err);
-    if (rc || r.nrows == 0)
-        return rc;
     const sql_table_t *t = q->shape.t[q->shape.ret];
-    uint32_t *offs = lc_arena_alloc(a, r.nrows * sizeof *offs);
-    lc_buf_t b;
+    lc_buf_t b, offs;
     lc_buf_init(&b);
-    if (!offs)
-        rc = lc_err_set(err, LC_ENOMEM, "out of memory");
-    for (uint32_t i = 0; rc == LC_OK && i < r.nrows; i++) {
-        sats_value_t row = {.u.elems = {r.ncols, (sats_value_t *)&r.cells[(size_t)i * r.ncols]}};
-        offs[i] = (uint32_t)b.len;
-        rc = sats_bsatn_encode(&b, t->ts, t->row_type, &row, err);
+    lc_buf_init(&offs);
+    int rc = LC_OK;
+    if (q->nfrag == 0)
+        rc = initial_rows(q->plan, NULL, t, v, a, &b, &offs, err);
+    for (uint32_t i = 0; rc == LC_OK && i < q->nfrag; i++)
+        rc = initial_rows(q->frag[i].plan, q->plan, t, v, a, &b, &offs, err);
+    uint32_t n = (uint32_t)(offs.len / sizeof(uint32_t));
+    if (rc == LC_OK && n > 0) {
+        uint8_t *data = lc_arena_memdup(a, b.data, b.len ? b.len : 1);
+        uint32_t *o = lc_arena_memdup(a, offs.data, offs.len);
+        if (!data || !o)
+            rc = lc_err_set(err, LC_ENOMEM, "out of memory");
+        else
+            *out = (subs_rows_t){data, b.len, n, o};
     }
-    uint8_t *data = rc == LC_OK ? lc_arena_memdup(a, b.data, b.len ? b.len : 1) : NULL;
-    if (rc == LC_OK && !data)
-        rc = lc_err_set(err, LC_ENOMEM, "out of memory");
-    if (rc == LC_OK)
-        *out = (subs_rows_t){data, b.len, r.nrows, offs};
     lc_buf_free(&b);
+    lc_buf_free(&offs);
     return rc;
 }

@@ -805,6 +805,30 @@ void lc__register_reducer(lc_reducer_t *r);
     lc_result lc_reducer__##N(const lc_ctx *ctx __attribute__((unused))                            \
                               LC__MAPA(LC__R_PARAM, N, LC__NOSEP, __VA_ARGS__))
 
+/* ---------------------------------------------------------------- row-level security */
+
+/*
+ * LC_RLS(name, "SELECT * FROM t WHERE owner = :sender")
+ *     a row-level security rule: clients other than the database owner see a row of t only
+ *     when some rule of t returns it (in SQL, subscriptions and one-off queries).  A rule is
+ *     a subscription query returning whole rows of one public table; it may join another
+ *     table on indexed columns (`SELECT t.* FROM t JOIN u ON t.x = u.y WHERE u.z = :sender`)
+ *     and use :sender, the caller's identity.  The server checks rules when it publishes.
+ */
+typedef struct lc_rls {
+    const char *sql;
+    struct lc_rls *next;
+} lc_rls_t;
+
+void lc__register_rls(lc_rls_t *r);
+
+#define LC_RLS(name, sql_text)                                                                     \
+    static lc_rls_t lc__rls_##name = {.sql = (sql_text)};                                          \
+    __attribute__((constructor)) static void lc__register_rls_##name(void)                         \
+    {                                                                                              \
+        lc__register_rls(&lc__rls_##name);                                                         \
+    }
+
 /* ================================================================ machinery below this line */
 
 #define LC__CAT(a, b)   LC__CAT_(a, b)

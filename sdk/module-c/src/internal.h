@@ -67,6 +67,7 @@ void lc__start(void);
 /* The registry, in registration order (invariant 2 of lightcone.h). */
 lc_table_t *lc__tables(void);
 lc_reducer_t *lc__reducers(void);
+lc_rls_t *lc__rls(void);
 
 /* Build a table's indexes and their names from its declaration (idempotent). */
 void lc__table_prepare(lc_table_t *t);

@@ -12,6 +12,7 @@
  *                          reducers Private, the others ClientCallable
  *     6 Schedules          only when a table has LC_SCHEDULE
  *     7 LifeCycleReducers  only when LC_INIT / LC_CLIENT_(DIS)CONNECTED are used
+ *     8 RowLevelSecurity   only when LC_RLS is used: the rules' SQL, in definition order
  *     9 CaseConversionPolicy  None: canonical names are the C names as written.  Under the
  *                          default (SnakeCase, §5.10) a column `u8` would become `u_8` and
  *                          a variant `big_box` `bigBox`; C names are snake_case already.
@@ -434,10 +435,11 @@ void lc__write_module_def(lc_writer *w)
     for (lc_table_t *t = lc__tables(); t; t = t->next) collect(&ts, t->row);
     for (lc_reducer_t *r = lc__reducers(); r; r = r->next, nreducers++)
         for (uint32_t i = 0; i < r->nparams; i++) collect(&ts, r->params[i].type);
-    uint32_t nsched = count_schedules(), nlife = count_lifecycle();
+    uint32_t nsched = count_schedules(), nlife = count_lifecycle(), nrls = 0;
+    for (lc_rls_t *r = lc__rls(); r; r = r->next) nrls++;
 
     w_u8(w, 2); /* RawModuleDef::V10 */
-    w_u32(w, 5 + (nsched > 0) + (nlife > 0));
+    w_u32(w, 5 + (nsched > 0) + (nlife > 0) + (nrls > 0));
     w_u8(w, 0);
     w_typespace(w, &ts);
     w_u8(w, 1);
@@ -455,6 +457,11 @@ void lc__write_module_def(lc_writer *w)
     if (nlife) {
         w_u8(w, 7);
         w_lifecycle(w, nlife);
+    }
+    if (nrls) {
+        w_u8(w, 8);
+        w_u32(w, nrls);
+        for (lc_rls_t *r = lc__rls(); r; r = r->next) w_str(w, r->sql);
     }
     w_u8(w, 9);
     w_u8(w, 0); /* CaseConversionPolicy::None: names stay as written in C */

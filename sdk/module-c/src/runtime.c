@@ -23,6 +23,7 @@ const lc_ctx *lc__current;
 
 static lc_table_t *tables, **tables_tail = &tables;
 static lc_reducer_t *reducers, **reducers_tail = &reducers;
+static lc_rls_t *rls, **rls_tail = &rls;
 
 extern void __wasm_call_ctors(void);
 
@@ -42,6 +43,10 @@ lc_table_t *lc__tables(void)
 lc_reducer_t *lc__reducers(void)
 {
     return reducers;
+}
+lc_rls_t *lc__rls(void)
+{
+    return rls;
 }
 
 static bool same_columns(const lc_type_t *a, const lc_type_t *b)
@@ -76,6 +81,12 @@ void lc__register_reducer(lc_reducer_t *r)
 {
     *reducers_tail = r;
     reducers_tail = &r->next;
+}
+
+void lc__register_rls(lc_rls_t *r)
+{
+    *rls_tail = r;
+    rls_tail = &r->next;
 }
 
 /* ---------------------------------------------------------------- arena */
