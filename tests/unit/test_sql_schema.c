@@ -1,6 +1,8 @@
 /* Unit tests for sql_schema_from_def: a module definition's tables, their
  * indexes and access, as the SQL planner sees them, over a real store. */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mod_def_builder.h"
 #include "sql/sql.h"
@@ -135,7 +137,88 @@ TEST(sql_schema_from_mod_def)
     lc_arena_free(&a);
 }
 
+/* The schema of d with its rules replaced by rules[0..n); "ok" or the
+ * error.  The rules are not d's to free: they are put back. */
+static char RLS_MSG[512];
+static const char *schema_with_rules(mod_def_t *d, store_db_t *db, const char *const *rules,
+                                     uint32_t n, lc_arena_t *a, sql_schema_t *sc)
+{
+    uint32_t nrls = d->nrls;
+    const char *const *rls = d->rls;
+    d->nrls = n;
+    d->rls = rules;
+    lc_err_t err = {0};
+    int rc = sql_schema_from_def(d, db, a, sc, &err);
+    d->nrls = nrls;
+    d->rls = rls;
+    snprintf(RLS_MSG, sizeof RLS_MSG, "%s", rc ? err.msg : "ok");
+    return RLS_MSG;
+}
+
+TEST(sql_schema_rls_rules)
+{
+    mod_def_t *d = game_def();
+    CHECK(d != NULL);
+    store_db_t *db;
+    lc_err_t err = {0};
+    CHECK_OK(store_db_open(&db, &err));
+    CHECK_OK(create_all(db, d, &err));
+    lc_arena_t a;
+    lc_arena_init(&a, 0);
+    sql_schema_t sc;
+    static const char *const bad[][2] = {
+        {"SELECT * FROM Vault", "row-level security rule `SELECT * FROM Vault`: row-level "
+                                "security applies to public tables only; `vault` is private"},
+        {"SELECT * FROM nope", "row-level security rule `SELECT * FROM nope`: no such table: "
+                               "`nope`. If the table exists, it may be marked private."},
+        {"SELECT id FROM Player",
+         "row-level security rule `SELECT id FROM Player`: Subscriptions must be typed to a "
+         "single table: select whole rows with SELECT * or SELECT t.*"},
+        {"SELECT * FROM Player WHERE", "row-level security rule `SELECT * FROM Player WHERE`: "},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *got = schema_with_rules(d, db, &bad[i][0], 1, &a, &sc);
+        CHECK_MSG(strncmp(got, bad[i][1], strlen(bad[i][1])) == 0, "rule %zu: %s", i, got);
+    }
+    /* Good rules are attached to the table they return, in order. */
+    static const char *const good[] = {"SELECT * FROM Player WHERE id = 1",
+                                       "SELECT * FROM Player WHERE last_score > 10"};
+    CHECK_EQ_STR(schema_with_rules(d, db, good, 2, &a, &sc), "ok");
+    const sql_table_t *player = NULL, *vault = NULL;
+    for (uint32_t i = 0; i < sc.ntables; i++) {
+        if (strcasecmp(sc.tables[i].name, "Player") == 0)
+            player = &sc.tables[i];
+        if (strcasecmp(sc.tables[i].name, "Vault") == 0)
+            vault = &sc.tables[i];
+    }
+    CHECK(player && vault);
+    if (player && vault) {
+        CHECK_EQ_INT(player->nrls, 2);
+        CHECK_EQ_STR(player->rls[1], good[1]);
+        CHECK_EQ_INT(vault->nrls, 0);
+    }
+    /* A non-owner sees the rows some rule returns; the owner all of them. */
+    lc_buf_t json;
+    lc_buf_init(&json);
+    CHECK_OK(
+        run(db, &sc, true, "INSERT INTO Player VALUES (1, 0), (2, 5), (3, 50)", NULL, NULL, &err));
+    CHECK_OK(run(db, &sc, false, "SELECT id FROM Player ORDER BY id", NULL, &json, &err));
+    CHECK(json.len > 0 && strstr((const char *)json.data, "\"rows\":[[1],[3]]"));
+    lc_buf_reset(&json);
+    CHECK_OK(
+        run(db, &sc, false, "SELECT COUNT(*) AS n FROM Player WHERE id > 1", NULL, &json, &err));
+    CHECK(json.len > 0 && strstr((const char *)json.data, "\"rows\":[[1]]"));
+    lc_buf_reset(&json);
+    CHECK_OK(run(db, &sc, true, "SELECT id FROM Player ORDER BY id", NULL, &json, &err));
+    CHECK(json.len > 0 && strstr((const char *)json.data, "\"rows\":[[1],[2],[3]]"));
+    lc_buf_free(&json);
+    lc_arena_free(&a);
+    store_db_close(db);
+    mod_def_free(d);
+}
+
 const test_case_t test_sql_schema_cases[] = {
     TEST_CASE(sql_schema_from_mod_def),
+    TEST_CASE(sql_schema_rls_rules),
     TEST_END,
 };
