@@ -31,7 +31,7 @@ CC        := gcc
 endif
 ASAN_CC   ?= clang
 FUZZ_CC   ?= clang
-PKGS      := libuv jansson libcrypto libjwt zlib libbrotlienc
+PKGS      := libuv jansson libssl libcrypto libjwt zlib libbrotlienc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -Itests -MMD -MP $(WARN)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

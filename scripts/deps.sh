@@ -22,6 +22,8 @@ libwslay-dev
 libjansson-dev
 libjwt-dev
 libssl-dev
+openssl
+socat
 zlib1g-dev
 libbrotli-dev
 libsqlite3-dev

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "auth/auth.h"
 #include "cli_int.h"
@@ -110,7 +112,9 @@ static const cli_command_t commands[] = {
      "  list                 list saved servers (local = " CLI_LOCAL_URL " is built in)\n"
      "  set-default NAME     use NAME when -s is not given\n"
      "  remove NAME          forget a server and its token\n"
-     "  ping [NAME]          check that a server answers\n" COMMON_USAGE,
+     "  ping [NAME]          check that a server answers\n" COMMON_USAGE
+     "URLs are http://HOST:PORT or https://HOST[:PORT]; for https, LIGHTCONE_CA_FILE may\n"
+     "name a PEM file of extra trusted CA certificates (a private CA, a self-signed server).\n",
      cli_cmd_server},
     {"version", "Print the version", "", cmd_version},
     {"help", "Show help for a command", "  [COMMAND]\n", cmd_help},
@@ -147,6 +151,113 @@ int cli_usage_error(const cli_command_t *cmd, const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nRun 'lightcone %s --help' for usage.\n", cmd->name);
     return CLI_EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- progress */
+
+/* The progress being shown; NULL when none.  The CLI is one thread. */
+static cli_progress_t *active;
+
+static const char *const spinner[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+
+#define TICK_US 100000
+
+static int term_width(void)
+{
+    struct winsize ws;
+    return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20 ? ws.ws_col : 80;
+}
+
+/* How many bytes of s fit in cols columns (cut on a UTF-8 character boundary;
+ * one column per character is close enough for stage names). */
+static int fit(const char *s, int cols)
+{
+    int bytes = 0;
+    for (int used = 0; s[bytes] && used < cols; used++) {
+        bytes++;
+        while (((unsigned char)s[bytes] & 0xC0) == 0x80) bytes++;
+    }
+    return bytes;
+}
+
+/* One write(2), so that the line never shows half drawn. */
+static void draw(cli_progress_t *p, int64_t now)
+{
+    char line[512];
+    bool c = cli_color(2);
+    int n = snprintf(line, sizeof line, "\r\033[K%s%s%s %.*s… %.1fs", c ? "\033[36m" : "",
+                     spinner[p->frame++ % 10], c ? "\033[0m" : "", fit(p->stage, term_width() - 12),
+                     p->stage, (double)(now - p->start_us) / 1e6);
+    if (n > 0)
+        (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    p->drawn = true;
+    p->drawn_us = now;
+}
+
+void cli_progress_start(cli_progress_t *p, const char *stage, const char *then)
+{
+    const char *term = getenv("TERM");
+    memset(p, 0, sizeof *p);
+    p->live = isatty(STDERR_FILENO) && !(term && strcmp(term, "dumb") == 0);
+    p->start_us = lc_now_mono_us();
+    p->then = then;
+    active = p;
+    fflush(stdout); /* what came before shows above the line */
+    cli_progress_stage(p, stage);
+}
+
+bool cli_progress_live(const cli_progress_t *p)
+{
+    return p->live;
+}
+
+void cli_progress_stage(cli_progress_t *p, const char *stage)
+{
+    snprintf(p->stage, sizeof p->stage, "%s", stage);
+    if (p->live)
+        draw(p, lc_now_mono_us());
+}
+
+bool cli_progress_active(void)
+{
+    return active && active->live;
+}
+
+void cli_progress_tick(void)
+{
+    int64_t now = lc_now_mono_us();
+    if (cli_progress_active() && now - active->drawn_us >= TICK_US)
+        draw(active, now);
+}
+
+void cli_progress_sent(void)
+{
+    if (active && active->then) {
+        const char *then = active->then;
+        active->then = NULL;
+        cli_progress_stage(active, then);
+    }
+}
+
+void cli_progress_clear(void)
+{
+    if (active && active->drawn) {
+        (void)!write(STDERR_FILENO, "\r\033[K", 4);
+        active->drawn = false;
+        active->drawn_us = 0; /* draw again on the next tick */
+    }
+}
+
+void cli_progress_end(cli_progress_t *p, const char *final)
+{
+    if (active == p)
+        cli_progress_clear();
+    active = NULL;
+    if (p->live && final) {
+        bool c = cli_color(2);
+        fprintf(stderr, "%s✓%s %s in %.1fs\n", c ? "\033[32m" : "", c ? "\033[0m" : "", final,
+                (double)(lc_now_mono_us() - p->start_us) / 1e6);
+    }
 }
 
 /* ---------------------------------------------------------------- start */

@@ -46,6 +46,77 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * an exit code. */
 int cli_build_module(const char *dir, const char *out, bool quiet, char *out_path, size_t cap);
 
+/* ---------------------------------------------------------------- progress (cli.c) */
+
+/* A one-line live progress display on stderr for commands that wait: a
+ * spinner, the stage and the seconds elapsed ("⠋ compiling on the server
+ * (wasm2c + cc)… 3.4s"), redrawn ~10 times a second by cli_progress_tick,
+ * which the transport's waits (and cmd_build.c's) call.  Only when stderr is
+ * a terminal (and TERM is not dumb); otherwise nothing is drawn and callers
+ * print their plain stage lines (cli_progress_live says which).  One
+ * progress is active at a time; cli_errorf erases its line before printing. */
+typedef struct cli_progress {
+    bool live;        /* drawing on a terminal */
+    bool drawn;       /* the line is on the screen now */
+    unsigned frame;   /* spinner position */
+    int64_t start_us; /* lc_now_mono_us() at start */
+    int64_t drawn_us; /* when the line was last drawn */
+    const char *then; /* the stage once a request is sent, or NULL */
+    char stage[160];
+} cli_progress_t;
+
+/* Start p with stage and make it the active progress until cli_progress_end;
+ * then (may be NULL): the stage shown once http.c has sent its request (the
+ * wait for the server's answer).  p must outlive the call to end. */
+void cli_progress_start(cli_progress_t *p, const char *stage, const char *then);
+bool cli_progress_live(const cli_progress_t *p);
+/* Show another stage (the clock keeps running). */
+void cli_progress_stage(cli_progress_t *p, const char *stage);
+/* Whether a progress is active (waits then wake every 100 ms to tick). */
+bool cli_progress_active(void);
+/* Redraw the active line if 100 ms have passed; cheap, call it from waits. */
+void cli_progress_tick(void);
+/* http.c: the request is out; the active progress moves to its `then` stage. */
+void cli_progress_sent(void);
+/* Erase the active line before other output to stderr; the next tick redraws it. */
+void cli_progress_clear(void);
+/* Erase the line; on a terminal and with final non-NULL, print "✓ FINAL in
+ * 5.1s".  p is no longer active. */
+void cli_progress_end(cli_progress_t *p, const char *final);
+
+/* ---------------------------------------------------------------- transport (transport.c) */
+
+/* A server URL: http://HOST[:PORT][/PREFIX] or https://...; HOST may be an
+ * [IPv6] literal.  PORT defaults to 80, or 443 for https. */
+typedef struct cli_url {
+    bool tls;
+    char host[256]; /* without the brackets of an IPv6 literal */
+    char port[8];
+    char authority[272]; /* for the Host header: the port only when not the default */
+    char prefix[512];    /* path prefix without a trailing '/', or "" */
+} cli_url_t;
+
+/* LC_EINVAL for anything but a well-formed http:// or https:// URL. */
+int cli_url_parse(const char *s, cli_url_t *u, lc_err_t *err);
+
+/* A connection to a server: TCP, with TLS for https (TLS 1.2+, SNI, the chain
+ * verified against the system CAs and $LIGHTCONE_CA_FILE, the name checked). */
+typedef struct cli_conn cli_conn_t;
+
+/* Connect (and handshake).  LC_EIO when the host cannot be resolved or
+ * reached, or the TLS handshake fails ("TLS handshake with H:P failed:
+ * certificate verify failed: ..."); LC_EINVAL when LIGHTCONE_CA_FILE cannot
+ * be loaded.  The caller closes *out. */
+int cli_conn_open(const cli_url_t *u, cli_conn_t **out, lc_err_t *err);
+/* Send all n bytes; LC_EIO if the connection broke. */
+int cli_conn_write(cli_conn_t *c, const void *p, size_t n, lc_err_t *err);
+/* Read what has arrived, up to cap bytes, waiting at most timeout_ms (-1: no
+ * limit): LC_OK with *got bytes (0 = the server closed the stream), 1 when
+ * the time ran out, LC_EIO if the connection broke. */
+int cli_conn_read(cli_conn_t *c, void *p, size_t cap, int timeout_ms, size_t *got, lc_err_t *err);
+/* Close (a TLS close_notify first) and free; NULL is fine. */
+void cli_conn_close(cli_conn_t *c);
+
 /* ---------------------------------------------------------------- http (http.c) */
 
 typedef struct cli_http_resp {
@@ -57,7 +128,7 @@ typedef struct cli_http_resp {
 /* Called with each piece of a 2xx body when streaming; non-zero stops. */
 typedef int (*cli_http_data_cb)(void *arg, const char *p, size_t n);
 
-/* One blocking HTTP/1.1 request to base_url (http://host[:port][/prefix])
+/* One blocking HTTP/1.1 request to base_url (http[s]://host[:port][/prefix])
  * + path.  token: sent as "Authorization: Bearer"; ctype: Content-Type of
  * body.  With on_data, a 2xx body is handed to it piece by piece (chunked or
  * not) instead of being kept.  LC_EINVAL bad URL; LC_EIO cannot connect or
@@ -84,8 +155,8 @@ int cli_config_load(cli_config_t *c, lc_err_t *err);
 int cli_config_save(cli_config_t *c, lc_err_t *err);
 void cli_config_free(cli_config_t *c);
 const char *cli_config_default_server(cli_config_t *c);
-/* The URL of a nickname, or of a URL given as is (http://... or host:port
- * → http://host:port); NULL if unknown. */
+/* The URL of a nickname, or of a URL given as is (http://..., https://...,
+ * or host:port → http://host:port); NULL if unknown. */
 const char *cli_config_url(cli_config_t *c, const char *server);
 const char *cli_config_token(cli_config_t *c, const char *server);
 const char *cli_config_identity(cli_config_t *c, const char *server);

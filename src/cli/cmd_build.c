@@ -13,10 +13,13 @@
  * The compiler is $LIGHTCONE_CC or clang; $LIGHTCONE_CFLAGS adds flags.  The flags here and
  * WASM_CFLAGS / WASM_LDFLAGS in the Makefile (make examples) must stay in step.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,17 +130,56 @@ static bool builtins_path(const char *cc, char *out, size_t cap)
     return access(out, R_OK) == 0;
 }
 
-/* Run argv; returns its exit status, 127 if it could not be started. */
+/* Copy the compiler's diagnostics from fd to stderr until it closes, keeping
+ * the progress line below them: erased before a message, drawn again only
+ * at the start of a line. */
+static void relay(int fd)
+{
+    char buf[4096];
+    bool at_line_start = true;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, 100);
+        if (r < 0 && errno != EINTR)
+            return;
+        if (r <= 0) {
+            if (at_line_start)
+                cli_progress_tick();
+            continue;
+        }
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        cli_progress_clear();
+        (void)!write(STDERR_FILENO, buf, (size_t)n);
+        at_line_start = buf[n - 1] == '\n';
+    }
+}
+
+/* Run argv; returns its exit status, 127 if it could not be started.  With a
+ * live progress line, the child's stderr comes through relay(). */
 static int run(char **argv)
 {
+    int pfd[2] = {-1, -1};
+    bool piped = cli_progress_active() && pipe2(pfd, O_CLOEXEC) == 0;
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0)
-        return 127;
     if (pid == 0) {
+        if (piped)
+            dup2(pfd[1], STDERR_FILENO);
         execvp(argv[0], argv);
         _exit(127);
     }
+    if (piped) {
+        close(pfd[1]);
+        if (pid > 0)
+            relay(pfd[0]);
+        close(pfd[0]);
+    }
+    if (pid < 0)
+        return 127;
     int status;
     while (waitpid(pid, &status, 0) < 0)
         ;
@@ -185,6 +227,8 @@ static char **make_argv(build_t *b)
     argv[i++] = (char *)b->out;
     for (size_t k = 0; k < b->user.gl_pathc; k++) argv[i++] = b->user.gl_pathv[k];
     for (size_t k = 0; k < b->lib.gl_pathc; k++) argv[i++] = b->lib.gl_pathv[k];
+    if (cli_progress_active() && cli_color(2))
+        argv[i++] = "-fdiagnostics-color=always"; /* relay() pipes stderr */
     argv[i++] = "-nodefaultlibs";
     argv[i++] = "-lc";
     if (b->builtins[0])
@@ -219,10 +263,15 @@ static int compile(build_t *b)
     const char *env = getenv("LIGHTCONE_CFLAGS");
     if (env && *env && (b->cflags = lc_malloc(strlen(env) + 1)) != NULL)
         memcpy(b->cflags, env, strlen(env) + 1);
+    char stage[PATH_MAX + 64];
+    snprintf(stage, sizeof stage, "compiling %s (%s, wasm32)", b->dir, b->cc);
+    cli_progress_t pr;
+    cli_progress_start(&pr, stage, NULL);
     char **argv = make_argv(b);
+    int status = argv ? run(argv) : 127;
+    cli_progress_end(&pr, NULL); /* "built ..." below says it */
     if (!argv)
         return CLI_EXIT_FAILURE;
-    int status = run(argv);
     lc_free(argv);
     if (status == 127) {
         fprintf(stderr,

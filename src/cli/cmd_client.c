@@ -148,6 +148,25 @@ static char *module_bytes(const publish_opts_t *o, size_t *len)
     return bytes;
 }
 
+/* Send the module and wait while the server compiles it (wasm2c + cc, some
+ * seconds): a live progress line on a terminal, the plain stage lines
+ * otherwise.  An exit code. */
+static int upload(cli_ctx_t *ctx, const char *method, const char *path, const char *wasm,
+                  size_t len, cli_http_resp_t *r)
+{
+    char stage[600];
+    snprintf(stage, sizeof stage, "uploading %.1f KB to %s", (double)len / 1024, ctx->url);
+    cli_progress_t pr;
+    cli_progress_start(&pr, stage, "compiling on the server (wasm2c + cc)");
+    if (!cli_progress_live(&pr)) {
+        fprintf(stderr, "Uploading %zu bytes to %s (%s)...\n", len, ctx->server, ctx->url);
+        progress("Publishing%s...", strcmp(method, "POST") == 0 ? " a new database" : "");
+    }
+    int rc = cli_ctx_request(ctx, method, path, true, "application/wasm", wasm, len, NULL, NULL, r);
+    cli_progress_end(&pr, rc == CLI_EXIT_OK ? "compiled and published" : NULL);
+    return rc;
+}
+
 int cli_cmd_publish(const cli_command_t *cmd, int argc, char **argv)
 {
     static const struct option extra[] = {
@@ -183,13 +202,15 @@ int cli_cmd_publish(const cli_command_t *cmd, int argc, char **argv)
     lc_buf_t path;
     lc_buf_init(&path);
     const char *p = name ? db_path(&path, name, po.clear ? "?clear=true" : "") : "/v1/database";
-    fprintf(stderr, "Uploading %zu bytes to %s (%s)...\n", len, ctx.server, ctx.url);
-    progress("Publishing%s...", name ? "" : " a new database");
-    cli_http_resp_t r;
-    rc = cli_ctx_request(&ctx, name ? "PUT" : "POST", p, true, "application/wasm", wasm, len, NULL,
-                         NULL, &r);
-    if (rc == CLI_EXIT_OK)
-        rc = print_published(&r);
+    cli_http_resp_t r = {0};
+    const char *token;
+    /* The token first: a new identity is announced on stderr, which must not
+     * land in the middle of the progress line. */
+    if ((rc = cli_ctx_token(&ctx, &token)) == CLI_EXIT_OK) {
+        rc = upload(&ctx, name ? "PUT" : "POST", p, wasm, len, &r);
+        if (rc == CLI_EXIT_OK)
+            rc = print_published(&r);
+    }
     cli_http_resp_free(&r);
     lc_buf_free(&path);
     lc_free(wasm);

@@ -31,6 +31,7 @@ bool cli_color(int fd)
 void cli_errorf(const char *fmt, ...)
 {
     bool c = cli_color(2);
+    cli_progress_clear(); /* the error goes where the progress line was */
     fprintf(stderr, "%serror:%s ", c ? "\033[1;31m" : "", c ? "\033[0m" : "");
     va_list ap;
     va_start(ap, fmt);
@@ -271,6 +272,9 @@ static int unreachable(cli_ctx_t *ctx, const lc_err_t *err)
     cli_errorf("server '%s' (%s) is unreachable: %s", ctx->server, ctx->url, err->msg);
     if (err->code == LC_EIO && strcmp(ctx->server, "local") == 0)
         fprintf(stderr, "hint: start one with 'lightcone start'\n");
+    else if (strstr(err->msg, "certificate verify failed") && !strstr(err->msg, "is not for"))
+        fprintf(stderr, "hint: for a server whose certificate comes from a private CA (or is "
+                        "self-signed), set LIGHTCONE_CA_FILE to that CA's PEM file\n");
     return CLI_EXIT_UNREACHABLE;
 }
 
@@ -599,8 +603,10 @@ static int server_add(const cli_command_t *cmd, cli_config_t *c, int argc, char 
     const char *name = argv[0], *url = so->url ? so->url : argv[1];
     if (!valid_nickname(name))
         return cli_usage_error(cmd, "bad server name '%s' (letters, digits, - and _)", name);
-    if (strncmp(url, "http://", 7) != 0)
-        return cli_usage_error(cmd, "expected an http:// URL, got '%s'", url);
+    cli_url_t parsed;
+    lc_err_t err;
+    if (cli_url_parse(url, &parsed, &err) != LC_OK)
+        return cli_usage_error(cmd, "expected an http:// or https:// URL, got '%s'", url);
     if (strcmp(name, "local") != 0 && json_object_get(section(c, "servers"), name))
         return cli_usage_error(cmd, "server '%s' already exists", name);
     json_object_set_new(section(c, "servers"), name, json_string(url));

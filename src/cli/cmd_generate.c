@@ -14,9 +14,29 @@
  *                      tagged union per sum type, and the table and reducer names as
  *                      constants, for the C client SDK that is to come.
  *
- * Names: tables and columns keep the module's names (the SQL and wire names); reducers are
- * declared by their module names and the SDK makes camelCase accessors (set_name → setName).
- * Named types become PascalCase constants.  Lifecycle and private reducers are left out:
+ * Names follow `spacetime generate --lang typescript` (2.x), with the case conversion of the
+ * reference (convert_case, module/names.c):
+ *
+ *   what                 in JavaScript (accessor)              on the wire / in SQL
+ *   table                conn.db.<camelCase>  (all_types →     name: '<canonical name>'
+ *                        allTypes); the declared name stays
+ *                        as a deprecated alias on conn.db
+ *   column, row field    row.<camelCase> (opt_i32 → optI32)    .name('<canonical>') when it differs
+ *   product field,       <camelCase> keys                      (by position in BSATN)
+ *   reducer parameter
+ *   reducer              conn.reducers.<camelCase> (made by    its canonical name
+ *                        the SDK from the wire name)
+ *   index                conn.db.<table>.<accessor>: the       (client side only)
+ *                        module's index accessor as declared,
+ *                        and every primary key or unique
+ *                        column's camelCase name
+ *   sum variant          as declared ({ tag: 'rect' })         (by position)
+ *   named type           PascalCase constant
+ *
+ * Canonical names are the server's: as declared under CaseConversionPolicy None, else
+ * snake_case, an ExplicitNames entry winning for tables and reducers.  Should two names of
+ * one product meet in the same camelCase key, that product keeps its declared names (a
+ * lost key would shift every later field).  Lifecycle and private reducers are left out:
  * clients cannot call them.
  *
  * Special types are recognised by shape as the reference does: a one-field product named
@@ -30,9 +50,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "cli_int.h"
+#include "module/module.h"
 
 /* ---------------------------------------------------------------- schema walking */
 
@@ -113,7 +135,8 @@ static special_t special_of(json_t *at)
 
 /* The generator's state: the definition's parts and, per typespace slot, its name. */
 typedef struct gen {
-    json_t *def, *types, *tables, *reducers, *lifecycle;
+    json_t *def, *types, *tables, *reducers, *lifecycle, *explicit_names;
+    bool snake; /* CaseConversionPolicy other than None: canonical names are snake_case */
     size_t ntypes;
     char **names;       /* [ntypes] identifier of a named slot (NULL: anonymous) */
     uint8_t *state;     /* [ntypes] 0 unvisited, 1 in progress, 2 emitted */
@@ -122,26 +145,88 @@ typedef struct gen {
     lc_buf_t out;
 } gen_t;
 
-/* "all_types" / "my-thing" → "AllTypes" / "MyThing". */
+/* s in case `to` as the reference converts it, lc_malloc'd; s itself when that leaves
+ * nothing (a name such as "_"). */
+static char *convert(const char *s, mod_case_t to)
+{
+    lc_buf_t b;
+    lc_buf_init(&b);
+    if (mod_name_convert_buf(&b, s, to) != 0 || b.len == 0) {
+        b.len = 0;
+        lc_buf_puts(&b, s);
+    }
+    lc_buf_terminate(&b);
+    char *o = lc_malloc(b.len + 1);
+    memcpy(o, b.oom ? "" : (const char *)b.data, b.oom ? 1 : b.len + 1);
+    lc_buf_free(&b);
+    return o;
+}
+
+/* "all_types" / "my-thing" → "AllTypes" / "MyThing": an identifier for a named type or a
+ * reducer's parameters (never starting with a digit). */
 static char *pascal(const char *s)
 {
-    size_t n = strlen(s);
-    char *o = lc_malloc(n + 2), *q = o;
-    bool up = true;
-    if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-        *q++ = '_';
-    for (; *s; s++) {
-        bool alnum =
-            (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9');
-        if (!alnum) {
-            up = true;
-            continue;
-        }
-        *q++ = up && *s >= 'a' && *s <= 'z' ? (char)(*s - 32) : *s;
-        up = false;
-    }
-    *q = 0;
+    char *p = convert(s, MOD_CASE_PASCAL);
+    if (p[0] && !(p[0] >= '0' && p[0] <= '9'))
+        return p;
+    char *o = lc_malloc(strlen(p) + 2);
+    o[0] = '_';
+    strcpy(o + 1, p);
+    lc_free(p);
     return o;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(lc_malloc(n), s, n);
+}
+
+/* The canonical (wire and SQL) name of a table (kind "Table") or reducer ("Function")
+ * declared as src: its ExplicitNames entry, else src under the case policy. */
+static char *canonical(gen_t *g, const char *kind, const char *src)
+{
+    json_t *e;
+    size_t i;
+    json_array_foreach(json_object_get(g->explicit_names, "entries"), i, e)
+    {
+        json_t *m = json_object_get(e, kind);
+        const char *from = json_string_value(json_object_get(m, "source_name"));
+        const char *to = json_string_value(json_object_get(m, "canonical_name"));
+        if (from && to && strcmp(from, src) == 0)
+            return dup_str(to);
+    }
+    return g->snake ? convert(src, MOD_CASE_SNAKE) : dup_str(src);
+}
+
+/* Whether two named elements of els meet in one camelCase key. */
+static bool keys_clash(json_t *els)
+{
+    size_t n = json_array_size(els);
+    char **k = lc_calloc(n + 1, sizeof *k);
+    bool clash = false;
+    for (size_t i = 0; i < n && !clash; i++) {
+        const char *name = cli_elem_name(json_array_get(els, i));
+        k[i] = *name ? convert(name, MOD_CASE_CAMEL) : NULL;
+        for (size_t j = 0; j < i && k[i] && !clash; j++) clash = k[j] && strcmp(k[j], k[i]) == 0;
+    }
+    for (size_t i = 0; i < n; i++) lc_free(k[i]);
+    lc_free(k);
+    return clash;
+}
+
+/* The JavaScript key of element i of els (a product's elements or a reducer's params):
+ * camelCase, unless two elements would share a key (then every element keeps its
+ * declared name); "<unnamed><i>" for an unnamed one.  lc_malloc'd. */
+static char *field_key(json_t *els, size_t i, const char *unnamed)
+{
+    const char *n = cli_elem_name(json_array_get(els, i));
+    if (!*n) {
+        char tmp[48];
+        snprintf(tmp, sizeof tmp, "%s%zu", unnamed, i);
+        return dup_str(tmp);
+    }
+    return keys_clash(els) ? dup_str(n) : convert(n, MOD_CASE_CAMEL);
 }
 
 static void gen_free(gen_t *g)
@@ -162,6 +247,11 @@ static int gen_init(gen_t *g, json_t *def)
     g->tables = cli_schema_section(def, "Tables");
     g->reducers = cli_schema_section(def, "Reducers");
     g->lifecycle = cli_schema_section(def, "LifeCycleReducers");
+    g->explicit_names = cli_schema_section(def, "ExplicitNames");
+    /* As the server decides (def_validate.c): a V10 definition without the section is
+     * SnakeCase. */
+    json_t *policy = cli_schema_section(def, "CaseConversionPolicy");
+    g->snake = !json_object_get(policy, "None");
     if (!json_is_array(g->types))
         return -1;
     g->ntypes = json_array_size(g->types);
@@ -232,8 +322,9 @@ static const char *const ts_prims[][2] = {
 
 static void ts_type(gen_t *g, json_t *at);
 
-/* "{ a: T, b: U }" for a product's elements or a sum's variants. */
-static void ts_fields(gen_t *g, json_t *els, const char *unnamed)
+/* "{ a: T, b: U }" for a product's elements or a reducer's params (camel: camelCase keys)
+ * or a sum's variants (their declared names). */
+static void ts_fields(gen_t *g, json_t *els, const char *unnamed, bool camel)
 {
     json_t *el;
     size_t i;
@@ -241,10 +332,9 @@ static void ts_fields(gen_t *g, json_t *els, const char *unnamed)
     json_array_foreach(els, i, el)
     {
         const char *n = cli_elem_name(el);
-        if (*n)
-            lc_buf_printf(&g->out, "%s%s: ", i ? ", " : " ", n);
-        else
-            lc_buf_printf(&g->out, "%s%s%zu: ", i ? ", " : " ", unnamed, i);
+        char *k = camel || !*n ? field_key(els, i, unnamed) : dup_str(n);
+        lc_buf_printf(&g->out, "%s%s: ", i ? ", " : " ", k);
+        lc_free(k);
         ts_type(g, json_object_get(el, "algebraic_type"));
     }
     lc_buf_puts(&g->out, i ? " }" : "}");
@@ -287,7 +377,10 @@ static void ts_type(gen_t *g, json_t *at)
     case SP_NONE:
         break;
     }
-    if (strcmp(k, "Array") == 0) {
+    json_t *ep;
+    if (strcmp(k, "Array") == 0 && strcmp(cli_type_kind(p, &ep), "U8") == 0) {
+        lc_buf_puts(&g->out, "__t.byteArray()"); /* a Uint8Array, as the reference has it */
+    } else if (strcmp(k, "Array") == 0) {
         lc_buf_puts(&g->out, "__t.array(");
         ts_type(g, p);
         lc_buf_puts(&g->out, ")");
@@ -299,11 +392,11 @@ static void ts_type(gen_t *g, json_t *at)
             ts_type(g, json_array_get(g->types, (size_t)r));
     } else if (strcmp(k, "Product") == 0) {
         lc_buf_puts(&g->out, "__t.object('Anonymous', ");
-        ts_fields(g, json_object_get(p, "elements"), "field");
+        ts_fields(g, json_object_get(p, "elements"), "field", true);
         lc_buf_puts(&g->out, ")");
     } else if (strcmp(k, "Sum") == 0) {
         lc_buf_puts(&g->out, "__t.enum('Anonymous', ");
-        ts_fields(g, json_object_get(p, "variants"), "variant");
+        ts_fields(g, json_object_get(p, "variants"), "variant", false);
         lc_buf_puts(&g->out, ")");
     } else {
         lc_buf_puts(&g->out, "__t.unit() /* unknown type */");
@@ -372,18 +465,33 @@ static void ts_column_attrs(gen_t *g, json_t *table, size_t col)
         lc_buf_puts(&g->out, ".autoInc()");
 }
 
+/* A column's canonical name under the case policy, lc_malloc'd. */
+static char *column_canonical(gen_t *g, const char *declared)
+{
+    return g->snake ? convert(declared, MOD_CASE_SNAKE) : dup_str(declared);
+}
+
+/* Each column keyed by its camelCase name, with .name('<canonical>') where the two differ:
+ * the SDK builds rows with the keys and quotes the canonical name in SQL. */
 static void ts_row(gen_t *g, size_t ty, json_t *table)
 {
     json_t *p, *el;
     size_t i;
     cli_type_kind(json_array_get(g->types, ty), &p);
+    json_t *els = json_object_get(p, "elements");
     lc_buf_printf(&g->out, "export const %sRow = __t.row({\n", g->names[ty]);
-    json_array_foreach(json_object_get(p, "elements"), i, el)
+    json_array_foreach(els, i, el)
     {
-        lc_buf_printf(&g->out, "  %s: ", cli_elem_name(el));
+        char *key = field_key(els, i, "field");
+        char *wire = column_canonical(g, cli_elem_name(el));
+        lc_buf_printf(&g->out, "  %s: ", key);
         ts_type(g, json_object_get(el, "algebraic_type"));
         ts_column_attrs(g, table, i);
+        if (strcmp(key, wire) != 0)
+            lc_buf_printf(&g->out, ".name('%s')", wire);
         lc_buf_puts(&g->out, ",\n");
+        lc_free(key);
+        lc_free(wire);
     }
     lc_buf_puts(&g->out, "});\n\n");
 }
@@ -413,7 +521,8 @@ static void ts_named(gen_t *g, size_t ty)
     }
     lc_buf_printf(&g->out, "export const %s = __t.%s('%s', ", g->names[ty], sum ? "enum" : "object",
                   g->names[ty]);
-    ts_fields(g, json_object_get(p, sum ? "variants" : "elements"), sum ? "variant" : "field");
+    ts_fields(g, json_object_get(p, sum ? "variants" : "elements"), sum ? "variant" : "field",
+              !sum);
     lc_buf_puts(&g->out, ");\n\n");
 }
 
@@ -422,8 +531,8 @@ static const char ts_header[] =
     "// Do not edit: run the command again after changing the module.\n"
     "//\n"
     "// Plain JavaScript calling the public API of the npm `spacetimedb` SDK (2.8.x) the way\n"
-    "// `spacetime generate` output does.  Tables and columns keep the module's names;\n"
-    "// reducers are reached as conn.reducers.<camelCase name>({ ...params }).\n"
+    "// `spacetime generate` output does.  Accessors are camelCase as there: conn.db.<table>,\n"
+    "// row.<column>, conn.reducers.<reducer>({ ...params }); the database keeps its names.\n"
     "import {\n"
     "  DbConnectionBuilder as __DbConnectionBuilder,\n"
     "  DbConnectionImpl as __DbConnectionImpl,\n"
@@ -454,6 +563,12 @@ static const char ts_footer[] =
     "export class SubscriptionBuilder extends __SubscriptionBuilderImpl {}\n\n"
     "export class DbConnectionBuilder extends __DbConnectionBuilder {}\n\n"
     "export class DbConnection extends __DbConnectionImpl {\n"
+    "  constructor(config) {\n"
+    "    super(config);\n"
+    "    for (const [alias, accessor] of Object.entries(TABLE_ALIASES))\n"
+    "      if (!(alias in this.db))\n"
+    "        Object.defineProperty(this.db, alias, { get: () => this.db[accessor] });\n"
+    "  }\n\n"
     "  static builder = () => {\n"
     "    return new DbConnectionBuilder(REMOTE_MODULE, config => new DbConnection(config));\n"
     "  };\n\n"
@@ -462,16 +577,29 @@ static const char ts_footer[] =
     "  };\n"
     "}\n";
 
+/* "['a', 'b']": the row keys of columns cols of table. */
 static void ts_column_list(gen_t *g, json_t *table, json_t *cols)
 {
-    json_t *c;
+    json_t *c, *p;
     size_t i;
+    cli_type_kind(table_row(g, table), &p);
+    json_t *els = json_object_get(p, "elements");
     lc_buf_puts(&g->out, "[");
-    json_array_foreach(cols, i, c) lc_buf_printf(&g->out, "%s'%s'", i ? ", " : "",
-                                                 column_name(g, table, json_integer_value(c)));
+    json_array_foreach(cols, i, c)
+    {
+        json_int_t col = json_integer_value(c);
+        char *key = col >= 0 && (size_t)col < json_array_size(els)
+                        ? field_key(els, (size_t)col, "field")
+                        : dup_str("");
+        lc_buf_printf(&g->out, "%s'%s'", i ? ", " : "", key);
+        lc_free(key);
+    }
     lc_buf_puts(&g->out, "]");
 }
 
+/* The module's index accessor as declared becomes conn.db.<table>.<accessor>.  The client
+ * cache scans whatever the algorithm, and the SDK (2.8) refuses any but btree there, so
+ * every index is declared btree as the reference does. */
 static void ts_index(gen_t *g, json_t *table, json_t *ix)
 {
     const char *name =
@@ -479,18 +607,15 @@ static void ts_index(gen_t *g, json_t *table, json_t *ix)
     const char *acc =
         json_string_value(json_object_get(json_object_get(ix, "accessor_name"), "some"));
     json_t *alg;
-    const char *kind = cli_type_kind(json_object_get(ix, "algorithm"), &alg);
+    cli_type_kind(json_object_get(ix, "algorithm"), &alg);
     json_t *cols = json_object_get(alg, "columns");
     json_t *one = NULL;
     if (!cols) { /* Direct { column } */
         one = json_pack("[O]", json_object_get(alg, "column"));
         cols = one;
     }
-    char lower[16];
-    snprintf(lower, sizeof lower, "%s", kind);
-    for (char *q = lower; *q; q++) *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
-    lc_buf_printf(&g->out, "        { accessor: '%s', name: '%s', algorithm: '%s', columns: ",
-                  acc ? acc : (name ? name : ""), name ? name : "", lower);
+    lc_buf_printf(&g->out, "        { accessor: '%s', name: '%s', algorithm: 'btree', columns: ",
+                  acc ? acc : (name ? name : ""), name ? name : "");
     ts_column_list(g, table, cols);
     lc_buf_puts(&g->out, " },\n");
     json_decref(one);
@@ -507,12 +632,16 @@ static void ts_constraint(gen_t *g, json_t *table, const char *tname, json_t *c)
     lc_buf_puts(&g->out, "        { name: '");
     if (name) {
         lc_buf_puts(&g->out, name);
-    } else {
+    } else { /* the name the server gives it: <table>_<columns>_key */
         json_t *x;
         size_t i;
         lc_buf_puts(&g->out, tname);
         json_array_foreach(cols, i, x)
-            lc_buf_printf(&g->out, "_%s", column_name(g, table, json_integer_value(x)));
+        {
+            char *col = column_canonical(g, column_name(g, table, json_integer_value(x)));
+            lc_buf_printf(&g->out, "_%s", col);
+            lc_free(col);
+        }
         lc_buf_puts(&g->out, "_key");
     }
     lc_buf_puts(&g->out, "', constraint: 'unique', columns: ");
@@ -520,18 +649,23 @@ static void ts_constraint(gen_t *g, json_t *table, const char *tname, json_t *c)
     lc_buf_puts(&g->out, " },\n");
 }
 
+/* One __table per table, keyed by its camelCase accessor; then TABLE_ALIASES, the declared
+ * names that differ from it, which DbConnection adds to conn.db as deprecated aliases. */
 static void ts_tables(gen_t *g)
 {
     json_t *t, *x;
     size_t i, j;
+    lc_buf_t aliases;
+    lc_buf_init(&aliases);
     lc_buf_puts(&g->out, "const tablesSchema = __schema({\n");
     json_array_foreach(g->tables, i, t)
     {
-        const char *name = json_string_value(json_object_get(t, "source_name"));
+        const char *src = json_string_value(json_object_get(t, "source_name"));
         size_t ty = (size_t)json_integer_value(json_object_get(t, "product_type_ref"));
-        if (!name || ty >= g->ntypes || !g->names[ty])
+        if (!src || ty >= g->ntypes || !g->names[ty])
             continue;
-        lc_buf_printf(&g->out, "  %s: __table(\n    {\n      name: '%s',\n", name, name);
+        char *acc = convert(src, MOD_CASE_CAMEL), *name = canonical(g, "Table", src);
+        lc_buf_printf(&g->out, "  %s: __table(\n    {\n      name: '%s',\n", acc, name);
         if (json_is_true(json_object_get(t, "is_event")))
             lc_buf_puts(&g->out, "      event: true,\n");
         lc_buf_puts(&g->out, "      indexes: [\n");
@@ -539,8 +673,23 @@ static void ts_tables(gen_t *g)
         lc_buf_puts(&g->out, "      ],\n      constraints: [\n");
         json_array_foreach(json_object_get(t, "constraints"), j, x) ts_constraint(g, t, name, x);
         lc_buf_printf(&g->out, "      ],\n    },\n    %sRow\n  ),\n", g->names[ty]);
+        if (strcmp(acc, src) != 0)
+            lc_buf_printf(&aliases, "  %s: '%s',\n", src, acc);
+        lc_free(acc);
+        lc_free(name);
     }
     lc_buf_puts(&g->out, "});\n\n");
+    lc_buf_puts(&g->out,
+                "// The tables' declared names, kept on conn.db as deprecated aliases of the\n"
+                "// camelCase accessors (a table my_table is conn.db.myTable; conn.db.my_table "
+                "still works).\n"
+                "const TABLE_ALIASES = {");
+    if (aliases.len) {
+        lc_buf_puts(&g->out, "\n");
+        lc_buf_append(&g->out, aliases.data, aliases.len);
+    }
+    lc_buf_puts(&g->out, "};\n\n");
+    lc_buf_free(&aliases);
 }
 
 static void ts_reducers(gen_t *g)
@@ -553,7 +702,7 @@ static void ts_reducers(gen_t *g)
             continue;
         char *pn = pascal(json_string_value(json_object_get(r, "source_name")));
         lc_buf_printf(&g->out, "export const %sReducer = ", pn);
-        ts_fields(g, json_object_get(json_object_get(r, "params"), "elements"), "arg");
+        ts_fields(g, json_object_get(json_object_get(r, "params"), "elements"), "arg", true);
         lc_buf_puts(&g->out, ";\n");
         lc_free(pn);
     }
@@ -564,10 +713,12 @@ static void ts_reducers(gen_t *g)
         if (!client_callable(g, r))
             continue;
         const char *n = json_string_value(json_object_get(r, "source_name"));
-        char *pn = pascal(n);
-        lc_buf_printf(&g->out, "%s\n  __reducerSchema('%s', %sReducer)", first ? "" : ",", n, pn);
+        char *pn = pascal(n), *wire = canonical(g, "Function", n);
+        lc_buf_printf(&g->out, "%s\n  __reducerSchema('%s', %sReducer)", first ? "" : ",", wire,
+                      pn);
         first = false;
         lc_free(pn);
+        lc_free(wire);
     }
     lc_buf_puts(&g->out, first ? ");\n\n" : "\n);\n\n");
 }
@@ -816,12 +967,14 @@ const char cli_generate_usage[] =
     "  NAME                 the database whose module to describe\n"
     "  -l, --lang LANG      typescript (index.mjs for the npm spacetimedb SDK) or c (a header)\n"
     "  -o, --out-dir DIR    where to write (created if missing; default .)\n"
+    "  -b, --bin-path FILE  describe the compiled module FILE.wasm here, without a server;\n"
+    "                       NAME (default: FILE's base name) then only names the output\n"
     "  --schema-file FILE   read the module definition (GET .../schema?version=10) from FILE\n"
     "                       instead of asking the server; NAME then only names the output\n"
     "  -s, --server SERVER  a saved server's name or a URL (default: the default server)\n";
 
 typedef struct gen_opts {
-    const char *lang, *out_dir, *schema_file;
+    const char *lang, *out_dir, *schema_file, *bin_path;
 } gen_opts_t;
 
 static int gen_opt(void *arg, int opt, const char *val)
@@ -833,6 +986,8 @@ static int gen_opt(void *arg, int opt, const char *val)
         o->out_dir = val;
     else if (opt == 'F')
         o->schema_file = val;
+    else if (opt == 'b')
+        o->bin_path = val;
     return 0;
 }
 
@@ -885,6 +1040,125 @@ static int write_output(const char *dir, const char *file, lc_buf_t *b)
     return CLI_EXIT_OK;
 }
 
+/* ---------------------------------------------------------------- --bin-path
+ *
+ * The definition of a local module, as the server would answer GET .../schema?version=10
+ * once it were published: the same engine compiles the wasm (wasm2c + cc), the same host
+ * instantiates it and runs __describe_module__ and validates what it wrote (mod_host_create),
+ * and the same encoder turns the bytes into JSON (mod_def_raw_json).
+ *
+ * Compiled modules are kept in a per-user cache, $XDG_CACHE_HOME/lightcone/wasm-cache
+ * (default ~/.cache/lightcone/wasm-cache; without a home, the directory the server uses for
+ * --in-memory): compiling takes seconds, and a second generate of the same module — the
+ * usual edit, build, generate loop — finds it by its hash. */
+
+static void wasm_cache_dir(char *dir, size_t cap)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(dir, cap, "%s/lightcone/wasm-cache", xdg);
+    else if (home && *home)
+        snprintf(dir, cap, "%s/.cache/lightcone/wasm-cache", home);
+    else
+        snprintf(dir, cap, "%s/lightcone-wasm-cache-%ld",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getuid());
+}
+
+/* The whole file into *out (lc_malloc'd); -1 with errno set. */
+static int slurp(const char *path, uint8_t **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) lc_buf_append(&b, chunk, n);
+    int saved = ferror(f) ? EIO : b.oom ? ENOMEM : 0;
+    fclose(f);
+    if (saved) {
+        lc_buf_free(&b);
+        errno = saved;
+        return -1;
+    }
+    *out = lc_buf_take(&b, len);
+    return 0;
+}
+
+/* Run the module's __describe_module__ and encode the definition as the schema route does. */
+static int describe_wasm(const uint8_t *wasm, size_t len, lc_buf_t *json, int *version,
+                         lc_err_t *err)
+{
+    char cache[4200];
+    wasm_cache_dir(cache, sizeof cache);
+    if (cli_mkdir_p(cache) != 0)
+        return lc_err_set(err, LC_EIO, "cannot create the cache directory %s: %s", cache,
+                          strerror(errno));
+    size_t nfns;
+    wasm_engine_config_t ec = {.cache_dir = cache, .opt_level = -1};
+    ec.host_fns = mod_abi_host_fns(&nfns);
+    ec.nhost_fns = nfns;
+    wasm_engine_t *engine = NULL;
+    int rc = wasm_engine_new(&ec, &engine, err);
+    if (rc)
+        return rc;
+    /* Describing runs the module's initializers: bound them as a reducer call would be. */
+    mod_host_config_t hc = {.engine = engine, .limits = {.time_ms = 10000}};
+    mod_host_t *host = NULL;
+    rc = mod_host_create(&hc, wasm, len, NULL, NULL, &host, err);
+    if (rc == LC_OK) {
+        size_t n;
+        const uint8_t *def = mod_host_def_bytes(host, &n);
+        rc = mod_def_raw_json(def, n, json, version, err);
+    }
+    mod_host_free(host);
+    wasm_engine_free(engine);
+    return rc;
+}
+
+/* --bin-path FILE: the module definition of a local .wasm into *out; an exit code. */
+static int schema_from_wasm(const char *path, json_t **out)
+{
+    uint8_t *wasm = NULL;
+    size_t len = 0;
+    *out = NULL;
+    if (slurp(path, &wasm, &len) != 0) {
+        cli_errorf("cannot read %s: %s", path, strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    int rc = CLI_EXIT_FAILURE;
+    lc_buf_t json;
+    lc_buf_init(&json);
+    lc_err_t err;
+    int version = 0;
+    if (len < 4 || memcmp(wasm, "\0asm", 4) != 0)
+        cli_errorf("%s is not a WebAssembly module (build one with `lightcone build`)", path);
+    else if (describe_wasm(wasm, len, &json, &version, &err) != LC_OK)
+        cli_errorf("%s: %s", path, err.msg);
+    else if (version != MOD_DEF_V10)
+        cli_errorf("%s describes itself with a version %d definition; generate reads version 10",
+                   path, version);
+    else if (!(*out = json_loadb((const char *)json.data, json.len, 0, NULL)))
+        cli_errorf("%s", "out of memory");
+    else
+        rc = CLI_EXIT_OK;
+    lc_buf_free(&json);
+    lc_free(wasm);
+    return rc;
+}
+
+/* The output's name for --bin-path without NAME: the file's base name without ".wasm". */
+static void name_from_path(const char *path, char *name, size_t cap)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".wasm") == 0)
+        n -= 5;
+    snprintf(name, cap, "%.*s", (int)(n < cap ? n : cap - 1), base);
+}
+
 /* Generate into opts->out_dir from def; returns an exit code. */
 static int generate(const gen_opts_t *o, const char *name, json_t *def)
 {
@@ -922,22 +1196,31 @@ int cli_cmd_generate(const cli_command_t *cmd, int argc, char **argv)
         {"lang", required_argument, NULL, 'l'},
         {"out-dir", required_argument, NULL, 'o'},
         {"schema-file", required_argument, NULL, 'F'},
+        {"bin-path", required_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
-    gen_opts_t o = {"typescript", ".", NULL};
+    gen_opts_t o = {"typescript", ".", NULL, NULL};
     cli_opts_t co = {0};
-    int rc = cli_parse(cmd, argc, argv, "l:o:", extra, gen_opt, &o, &co);
+    int rc = cli_parse(cmd, argc, argv, "l:o:b:", extra, gen_opt, &o, &co);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (strcmp(o.lang, "typescript") != 0 && strcmp(o.lang, "ts") != 0 && strcmp(o.lang, "c") != 0)
         return cli_usage_error(cmd, "--lang: expected typescript or c, got '%s'", o.lang);
-    if (argc - optind != 1)
+    if (o.bin_path && o.schema_file)
+        return cli_usage_error(cmd, "%s", "--bin-path and --schema-file exclude each other");
+    char base[256];
+    if (o.bin_path && argc - optind == 0) /* NAME defaults to the file's base name */
+        name_from_path(o.bin_path, base, sizeof base);
+    else if (argc - optind != 1)
         return cli_usage_error(cmd, "%s",
                                argc - optind < 1 ? "missing the database name"
                                                  : "expected one database name");
-    const char *name = argv[optind];
+    const char *name = argc - optind == 1 ? argv[optind] : base;
     json_t *def = NULL;
-    if (o.schema_file) {
+    if (o.bin_path) {
+        if ((rc = schema_from_wasm(o.bin_path, &def)))
+            return rc;
+    } else if (o.schema_file) {
         json_error_t je;
         if (!(def = json_load_file(o.schema_file, 0, &je))) {
             cli_errorf("cannot read %s: %s", o.schema_file, je.text);

@@ -2,7 +2,8 @@
  * cmd_subscribe.c — `lightcone subscribe NAME QUERY...`: print a subscription's updates.
  *
  * A minimal WebSocket client (RFC 6455, client side: masked frames out, fragments and pings
- * handled in) speaking protocol v2.bsatn.spacetimedb with compression=None:
+ * handled in) over transport.c (TCP, or TLS for an https:// server: wss) speaking protocol
+ * v2.bsatn.spacetimedb with compression=None:
  *
  *   1. GET /v1/database/NAME/schema?version=10 — the row type of every table, turned from
  *      typed SATS-JSON into a sats typespace (type_of_json below).
@@ -16,17 +17,12 @@
  * with each ROW in untyped SATS-JSON (products as arrays, sums as [tag, payload]), as /sql
  * prints them.  Exits 0 after -n updates or -t seconds, whichever comes first.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/base.h"
 #include "cli_int.h"
@@ -136,10 +132,10 @@ static const sats_type_t *row_type(const sub_schema_t *s, const char *table)
 /* ---------------------------------------------------------------- WebSocket client */
 
 typedef struct wsc {
-    int fd;
-    lc_buf_t in;   /* received, not yet consumed */
-    size_t off;    /* consumed prefix of in */
-    int64_t until; /* deadline in ms (monotonic), or 0 */
+    cli_conn_t *conn; /* TCP or TLS (transport.c) */
+    lc_buf_t in;      /* received, not yet consumed */
+    size_t off;       /* consumed prefix of in */
+    int64_t until;    /* deadline in ms (monotonic), or 0 */
 } wsc_t;
 
 static int64_t now_ms(void)
@@ -160,36 +156,25 @@ static int need(wsc_t *c, size_t n)
                 return 1;
             wait = (int)left;
         }
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int r = poll(&p, 1, wait);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0)
-            return 1;
-        uint8_t *dst = r > 0 ? lc_buf_extend(&c->in, 65536) : NULL;
+        uint8_t *dst = lc_buf_extend(&c->in, 65536);
         if (!dst)
             return -1;
-        ssize_t got = read(c->fd, dst, 65536);
-        c->in.len -= 65536 - (got > 0 ? (size_t)got : 0);
-        if (got <= 0)
+        size_t got = 0;
+        lc_err_t err;
+        int rc = cli_conn_read(c->conn, dst, 65536, wait, &got, &err);
+        c->in.len -= 65536 - got;
+        if (rc == 1)
+            return 1;
+        if (rc != LC_OK || got == 0)
             return -1;
     }
     return 0;
 }
 
-static int send_all(int fd, const void *p, size_t n)
+static int send_all(wsc_t *c, const void *p, size_t n)
 {
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    lc_err_t err;
+    return cli_conn_write(c->conn, p, n, &err) == LC_OK ? 0 : -1;
 }
 
 /* One masked frame (opcode op) with payload p[0..n). */
@@ -212,7 +197,7 @@ static int send_frame(wsc_t *c, int op, const void *p, size_t n)
     }
     lc_buf_append(&f, mask, 4);
     for (size_t i = 0; i < n; i++) lc_buf_putc(&f, ((const uint8_t *)p)[i] ^ mask[i % 4]);
-    int rc = f.oom ? -1 : send_all(c->fd, f.data, f.len);
+    int rc = f.oom ? -1 : send_all(c, f.data, f.len);
     lc_buf_free(&f);
     return rc;
 }
@@ -260,45 +245,18 @@ static int read_message(wsc_t *c, lc_buf_t *msg)
     }
 }
 
-/* TCP connect and the Upgrade handshake.  An exit code. */
+/* Connect (TCP, or TLS for https) and the Upgrade handshake.  An exit code. */
 static int ws_open(wsc_t *c, const char *url, const char *name, const char *token)
 {
-    char host[256] = "", port[8] = "80", prefix[512] = "";
-    const char *h = strncmp(url, "http://", 7) == 0 ? url + 7 : NULL;
-    if (!h) {
-        cli_errorf("not an http:// URL: %s", url);
+    cli_url_t u;
+    lc_err_t err;
+    if (cli_url_parse(url, &u, &err) != LC_OK) {
+        cli_errorf("%s", err.msg);
         return CLI_EXIT_USAGE;
     }
-    const char *slash = strchr(h, '/'), *colon = strchr(h, ':');
-    size_t hl = slash ? (size_t)(slash - h) : strlen(h);
-    if (colon && (!slash || colon < slash)) {
-        snprintf(host, sizeof host, "%.*s", (int)(colon - h), h);
-        snprintf(port, sizeof port, "%.*s", (int)(hl - (size_t)(colon - h) - 1), colon + 1);
-    } else {
-        snprintf(host, sizeof host, "%.*s", (int)hl, h);
-    }
-    if (slash)
-        snprintf(prefix, sizeof prefix, "%s", slash);
-    size_t pl = strlen(prefix);
-    if (pl && prefix[pl - 1] == '/')
-        prefix[pl - 1] = 0;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
-    if (getaddrinfo(host, port, &hints, &res) != 0) {
-        cli_errorf("cannot resolve %s", host);
-        return CLI_EXIT_UNREACHABLE;
-    }
-    c->fd = -1;
-    for (struct addrinfo *ai = res; ai && c->fd < 0; ai = ai->ai_next) {
-        c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (c->fd >= 0 && connect(c->fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-            close(c->fd);
-            c->fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (c->fd < 0) {
-        cli_errorf("cannot connect to %s: is the server running?", url);
-        return CLI_EXIT_UNREACHABLE;
+    if (cli_conn_open(&u, &c->conn, &err) != LC_OK) {
+        cli_errorf("cannot reach %s: %s", url, err.msg);
+        return err.code == LC_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_UNREACHABLE;
     }
     uint8_t key[16];
     char key64[32] = "";
@@ -314,17 +272,17 @@ static int ws_open(wsc_t *c, const char *url, const char *name, const char *toke
     }
     lc_buf_t req;
     lc_buf_init(&req);
-    lc_buf_printf(&req, "GET %s/v1/database/", prefix);
+    lc_buf_printf(&req, "GET %s/v1/database/", u.prefix);
     cli_http_escape(&req, name);
     lc_buf_printf(&req,
-                  "/subscribe?compression=None HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\n"
+                  "/subscribe?compression=None HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
                   "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
                   "Sec-WebSocket-Protocol: v2.bsatn.spacetimedb\r\n",
-                  host, port, key64);
+                  u.authority, key64);
     if (token)
         lc_buf_printf(&req, "Authorization: Bearer %s\r\n", token);
     lc_buf_puts(&req, "\r\n");
-    int rc = req.oom || send_all(c->fd, req.data, req.len) ? -1 : 0;
+    int rc = req.oom || send_all(c, req.data, req.len) ? -1 : 0;
     lc_buf_free(&req);
     /* the response head, up to the blank line */
     char *end = NULL;
@@ -538,7 +496,7 @@ static int run(cli_ctx_t *ctx, const sub_opts_t *o, const char *name, char **que
     sub_schema_t s = {0};
     sats_typespace_t v2;
     const char *token = NULL;
-    wsc_t c = {.fd = -1};
+    wsc_t c = {0};
     lc_buf_init(&c.in);
     lc_buf_t msg;
     lc_buf_init(&msg);
@@ -566,9 +524,9 @@ static int run(cli_ctx_t *ctx, const sub_opts_t *o, const char *name, char **que
             }
         }
     }
-    if (c.fd >= 0) {
+    if (c.conn) {
         send_frame(&c, 0x8, "\x03\xe8", 2);
-        close(c.fd);
+        cli_conn_close(c.conn);
     }
     lc_buf_free(&msg);
     lc_buf_free(&c.in);

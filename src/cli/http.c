@@ -1,87 +1,28 @@
 /*
  * http.c — the CLI's HTTP/1.1 client: one blocking request per connection
- * ("Connection: close"), over plain sockets, to http:// URLs only.
+ * ("Connection: close"), to http:// or https:// URLs, over transport.c
+ * (plain TCP or TLS).
  *
  * The response body is framed by Transfer-Encoding: chunked (logs --follow
  * streams that way), Content-Length, or the end of the connection.  A 2xx
  * body can be streamed to a callback piece by piece; anything else is kept
  * whole so that the caller can print the server's error text.
  */
-#include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cli_int.h"
 
 #define MAX_HEAD (64 * 1024)
 
 typedef struct conn {
-    int fd;
+    cli_conn_t *t;
     char buf[16384];
     size_t pos, end;
     bool eof;
 } conn_t;
-
-/* ---------------------------------------------------------------- url */
-
-typedef struct url {
-    char host[256], port[8], prefix[512];
-} url_t;
-
-static int parse_url(const char *s, url_t *u, lc_err_t *err)
-{
-    if (strncmp(s, "https://", 8) == 0)
-        return lc_err_set(err, LC_EINVAL, "https is not supported (%s): use an http:// URL", s);
-    if (strncmp(s, "http://", 7) != 0)
-        return lc_err_set(err, LC_EINVAL, "not an http:// URL: %s", s);
-    const char *h = s + 7, *slash = strchr(h, '/');
-    size_t hl = slash ? (size_t)(slash - h) : strlen(h);
-    const char *colon = memchr(h, ':', hl);
-    size_t namelen = colon ? (size_t)(colon - h) : hl;
-    size_t portlen = colon ? hl - namelen - 1 : 2;
-    if (namelen == 0 || namelen >= sizeof u->host || portlen == 0 || portlen >= sizeof u->port)
-        return lc_err_set(err, LC_EINVAL, "bad URL: %s", s);
-    memcpy(u->host, h, namelen);
-    u->host[namelen] = 0;
-    if (colon) {
-        memcpy(u->port, colon + 1, portlen);
-        u->port[portlen] = 0;
-    } else {
-        strcpy(u->port, "80");
-    }
-    snprintf(u->prefix, sizeof u->prefix, "%s", slash ? slash : "");
-    size_t pl = strlen(u->prefix);
-    while (pl > 0 && u->prefix[pl - 1] == '/') u->prefix[--pl] = 0;
-    return LC_OK;
-}
-
-static int connect_to(const url_t *u, int *fd_out, lc_err_t *err)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
-    int rc = getaddrinfo(u->host, u->port, &hints, &res);
-    if (rc != 0)
-        return lc_err_set(err, LC_EIO, "cannot resolve %s: %s", u->host, gai_strerror(rc));
-    int fd = -1, last = 0;
-    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-            last = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return lc_err_set(err, LC_EIO, "cannot connect to %s:%s: %s", u->host, u->port,
-                          strerror(last));
-    *fd_out = fd;
-    return LC_OK;
-}
 
 /* ---------------------------------------------------------------- reading */
 
@@ -89,13 +30,12 @@ static int fill(conn_t *c, lc_err_t *err)
 {
     if (c->pos < c->end || c->eof)
         return LC_OK;
-    ssize_t n;
-    do n = recv(c->fd, c->buf, sizeof c->buf, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return lc_err_set(err, LC_EIO, "connection broke: %s", strerror(errno));
+    size_t n;
+    int rc = cli_conn_read(c->t, c->buf, sizeof c->buf, -1, &n, err);
+    if (rc)
+        return rc;
     c->pos = 0;
-    c->end = (size_t)n;
+    c->end = n;
     c->eof = n == 0;
     return LC_OK;
 }
@@ -215,39 +155,24 @@ static int read_head(conn_t *c, int *status, long long *clen, bool *chunked, lc_
 
 /* ---------------------------------------------------------------- request */
 
-static int send_all(int fd, const void *p, size_t n, lc_err_t *err)
-{
-    const char *q = p;
-    while (n > 0) {
-        ssize_t k = send(fd, q, n, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return lc_err_set(err, LC_EIO, "connection broke: %s", strerror(errno));
-        q += k;
-        n -= (size_t)k;
-    }
-    return LC_OK;
-}
-
-static int send_request(int fd, const url_t *u, const char *method, const char *path,
+static int send_request(cli_conn_t *t, const cli_url_t *u, const char *method, const char *path,
                         const char *token, const char *ctype, const void *body, size_t len,
                         lc_err_t *err)
 {
     lc_buf_t h;
     lc_buf_init(&h);
     lc_buf_printf(&h,
-                  "%s %s%s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: lightcone/%s\r\n"
+                  "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lightcone/%s\r\n"
                   "Connection: close\r\nContent-Length: %zu\r\n",
-                  method, u->prefix, path, u->host, u->port, LIGHTCONE_VERSION, len);
+                  method, u->prefix, path, u->authority, LIGHTCONE_VERSION, len);
     if (token)
         lc_buf_printf(&h, "Authorization: Bearer %s\r\n", token);
     if (ctype)
         lc_buf_printf(&h, "Content-Type: %s\r\n", ctype);
     int rc = lc_buf_puts(&h, "\r\n") ? lc_err_set(err, LC_ENOMEM, "out of memory")
-                                     : send_all(fd, h.data, h.len, err);
+                                     : cli_conn_write(t, h.data, h.len, err);
     lc_buf_free(&h);
-    return rc ? rc : send_all(fd, body, len, err);
+    return rc ? rc : cli_conn_write(t, body, len, err);
 }
 
 static int exchange(conn_t *c, cli_http_data_cb on_data, void *arg, cli_http_resp_t *out,
@@ -282,19 +207,21 @@ int cli_http_request(const char *base_url, const char *method, const char *path,
                      void *arg, cli_http_resp_t *out, lc_err_t *err)
 {
     memset(out, 0, sizeof *out);
-    url_t u;
-    int rc = parse_url(base_url, &u, err);
+    cli_url_t u;
+    int rc = cli_url_parse(base_url, &u, err);
     if (rc)
         return rc;
     conn_t *c = lc_calloc(1, sizeof *c);
     if (!c)
         return lc_err_set(err, LC_ENOMEM, "out of memory");
-    rc = connect_to(&u, &c->fd, err);
+    rc = cli_conn_open(&u, &c->t, err);
     if (rc == LC_OK) {
-        rc = send_request(c->fd, &u, method, path, token, ctype, body, len, err);
-        if (rc == LC_OK)
+        rc = send_request(c->t, &u, method, path, token, ctype, body, len, err);
+        if (rc == LC_OK) {
+            cli_progress_sent(); /* now the wait for the server's answer */
             rc = exchange(c, on_data, arg, out, err);
-        close(c->fd);
+        }
+        cli_conn_close(c->t);
     }
     lc_free(c);
     if (rc)

@@ -2,7 +2,10 @@
 //
 // Connects, subscribes to the person table, calls the `add` reducer and prints
 // the row when it arrives; then exits.  The bindings in module_bindings/ come
-// from `npm run generate` (lightcone generate --lang typescript).
+// from `npm run generate` (lightcone generate --lang typescript).  As with
+// `spacetime generate`, accessors are camelCase while the database keeps its
+// names: a table my_table is conn.db.myTable, a column created_at is
+// row.createdAt, a reducer add_person is conn.reducers.addPerson({ ... }).
 //
 //   LIGHTCONE_URL (default http://127.0.0.1:3000), LIGHTCONE_DB (default {{name}})
 import { WebSocket } from 'undici';

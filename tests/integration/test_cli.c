@@ -2,15 +2,20 @@
  * Integration tests of the `lightcone` client commands (docs/CLI.md) run as
  * the real binary against a real server: publish (-b and -p), call, sql
  * (and sql -i fed through stdin), logs, describe, rename, list, delete, identity, login/logout,
- * server, and the error cases with their exit codes (cli.h).  Each test keeps the CLI's
- * configuration in its own XDG_CONFIG_HOME.
+ * server, and the error cases with their exit codes (cli.h); subscribe; and all of that over
+ * https:// and wss:// through socat terminating TLS in front of the server, with a self-signed
+ * certificate made by openssl at test time.  Each test keeps the CLI's configuration in its
+ * own XDG_CONFIG_HOME.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -481,10 +486,157 @@ done:
     free(out);
 }
 
+/* ---------------------------------------------------------------- https */
+
+/* A self-signed certificate for localhost (CN and SAN) in dir/cert.pem, its key in dir/key.pem. */
+static int make_cert(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-subj /CN=localhost -addext subjectAltName=DNS:localhost -days 2 "
+             "-keyout '%s/key.pem' -out '%s/cert.pem' >'%s/openssl.log' 2>&1",
+             dir, dir, dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* socat terminating TLS on port and forwarding to the server at backend; the
+ * pid, once the port accepts connections (or -1). */
+static pid_t start_tls_proxy(const char *dir, int port, int backend)
+{
+    char listen[900], target[64], log[500];
+    snprintf(listen, sizeof listen,
+             "OPENSSL-LISTEN:%d,reuseaddr,fork,cert=%s/cert.pem,key=%s/key.pem,verify=0", port, dir,
+             dir);
+    snprintf(target, sizeof target, "TCP:127.0.0.1:%d", backend);
+    snprintf(log, sizeof log, "%s/socat.log", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execlp("socat", "socat", listen, target, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; pid > 0 && i < 200; i++) { /* up to 10 s */
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool up = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (up)
+            return pid;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return -1; /* exited: not installed, or the certificate was refused */
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+    return -1;
+}
+
+/* The client commands over https:// and wss:// through a real TLS proxy in
+ * front of the real server, and the certificate checks failing as they must. */
+TEST(cli_https_through_a_tls_proxy)
+{
+    char *out = malloc(OUT_CAP), url[64], bad_name[64], plain[64], ca[500], cmdline[900];
+    char line[4096];
+    const char *dir = test_tmpdir();
+    pid_t proxy = -1;
+    FILE *p = NULL;
+    fresh_config();
+    itest_server_t s;
+    if (itest_server_start(&s, NULL) != 0) {
+        test_fail(__FILE__, __LINE__, "server did not start (log %s)", s.log_path);
+        itest_server_cleanup(&s);
+        free(out);
+        return;
+    }
+    int port = itest_free_port();
+    snprintf(url, sizeof url, "https://localhost:%d", port);
+    snprintf(bad_name, sizeof bad_name, "https://127.0.0.1:%d", port);
+    snprintf(plain, sizeof plain, "https://localhost:%d", s.port); /* no TLS there */
+    snprintf(ca, sizeof ca, "%s/cert.pem", dir);
+    out[0] = 0;
+    EXPECT(make_cert(dir) == 0);
+    proxy = start_tls_proxy(dir, port, s.port);
+    if (proxy < 0) {
+        test_fail(__FILE__, __LINE__, "socat did not start (installed? scripts/deps.sh); see %s",
+                  dir);
+        goto done;
+    }
+
+    /* trusted through LIGHTCONE_CA_FILE */
+    setenv("LIGHTCONE_CA_FILE", ca, 1);
+    RUN(0, "server", "add", "tls", url);
+    RUN(0, "server", "ping", "-s", "tls");
+    EXPECT_OUT("Server is online");
+    RUN(0, "publish", "-s", url, "chat", "-b", "build/examples/chat.wasm");
+    EXPECT_OUT("Uploading"); /* plain stage lines: stderr is not a terminal */
+    EXPECT_OUT("Created new database with name: chat");
+    EXPECT(strstr(out, "\r") == NULL && strstr(out, "\033[K") == NULL);
+    RUN(0, "call", "-s", url, "chat", "send_message", "\"sealed\"");
+    RUN(0, "sql", "-s", url, "chat", "SELECT text FROM message");
+    EXPECT_OUT("\"sealed\"");
+
+    /* wss: the initial rows, then one live update */
+    snprintf(cmdline, sizeof cmdline,
+             "%s subscribe -s %s chat 'SELECT * FROM message' --print-initial-update -n 1 -t 20",
+             itest_binary(), url);
+    p = popen(cmdline, "r");
+    EXPECT(p && fgets(line, sizeof line, p) && strstr(line, "\"sealed\""));
+    RUN(0, "call", "-s", url, "chat", "send_message", "\"over wss\"");
+    EXPECT(fgets(line, sizeof line, p) && strstr(line, "\"over wss\"") &&
+           !strstr(line, "\"sealed\""));
+    int st = pclose(p);
+    p = NULL;
+    EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    /* a certificate for another name, and a server that does not speak TLS */
+    RUN(3, "server", "ping", "-s", bad_name);
+    EXPECT_OUT("certificate verify failed");
+    EXPECT_OUT("mismatch");
+    RUN(3, "server", "ping", "-s", plain);
+    EXPECT_OUT("TLS handshake with localhost:");
+
+    /* without the CA file the self-signed certificate is not trusted */
+    unsetenv("LIGHTCONE_CA_FILE");
+    RUN(3, "server", "ping", "-s", url);
+    EXPECT_OUT("TLS handshake with localhost:");
+    EXPECT_OUT("failed: certificate verify failed: self-signed certificate");
+    EXPECT_OUT("LIGHTCONE_CA_FILE"); /* the hint */
+    RUN(3, "sql", "-s", url, "chat", "SELECT * FROM message");
+    EXPECT_OUT("certificate verify failed");
+    RUN(3, "subscribe", "-s", url, "chat", "SELECT * FROM message", "-t", "1");
+    EXPECT_OUT("certificate verify failed");
+    setenv("LIGHTCONE_CA_FILE", "/nonexistent/ca.pem", 1);
+    RUN(2, "server", "ping", "-s", url);
+    EXPECT_OUT("cannot read LIGHTCONE_CA_FILE=/nonexistent/ca.pem");
+done:
+    unsetenv("LIGHTCONE_CA_FILE");
+    if (p)
+        pclose(p);
+    if (proxy > 0) {
+        kill(proxy, SIGTERM);
+        waitpid(proxy, NULL, 0);
+    }
+    itest_server_stop(&s, SIGTERM, &(int){0});
+    itest_server_cleanup(&s);
+    free(out);
+}
+
 const test_case_t test_cli_cases[] = {
     TEST_CASE(cli_server_config_and_usage_errors),
     TEST_CASE(cli_publish_call_sql_logs_describe_list_delete),
     TEST_CASE(cli_init_publish_generate),
     TEST_CASE(cli_subscribe),
+    TEST_CASE(cli_https_through_a_tls_proxy),
     TEST_END,
 };
