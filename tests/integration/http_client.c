@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -311,4 +312,25 @@ void ws_close(ws_client_t *c)
     free(c->buf);
     memset(c, 0, sizeof *c);
     c->fd = -1;
+}
+
+/* ---------------------------------------------------------------- identities */
+
+/* A new identity: its token ("Authorization: Bearer ...\r\n" in auth) and hex. */
+int http_new_identity(int port, char *auth, size_t cap, char *hex)
+{
+    http_resp_t r;
+    if (http_request(port, "POST", "/v1/identity", NULL, NULL, 0, &r) || r.status != 200)
+        return -1;
+    json_t *j = json_loads(r.body, 0, NULL);
+    const char *tok = json_string_value(json_object_get(j, "token"));
+    const char *id = json_string_value(json_object_get(j, "identity"));
+    int rc = tok && id ? 0 : -1;
+    if (rc == 0) {
+        snprintf(auth, cap, "Authorization: Bearer %s\r\n", tok);
+        snprintf(hex, 65, "%s", id);
+    }
+    json_decref(j);
+    http_resp_free(&r);
+    return rc;
 }

@@ -50,4 +50,8 @@ int ws_send(ws_client_t *c, int binary, const void *p, size_t len);
 int ws_recv(ws_client_t *c, int timeout_ms, int *opcode, uint8_t **data, size_t *len);
 void ws_close(ws_client_t *c);
 
+/* A new identity from POST /v1/identity: its token as a header line
+ * ("Authorization: Bearer ...\r\n") in auth, its hex (65 bytes) in hex. */
+int http_new_identity(int port, char *auth, size_t cap, char *hex);
+
 #endif

@@ -37,25 +37,6 @@ static char *read_wasm(const char *name, size_t *len)
     return p;
 }
 
-/* A new identity: its token ("Authorization: Bearer ...\r\n" in auth) and hex. */
-static int new_identity(int port, char *auth, size_t cap, char *hex)
-{
-    http_resp_t r;
-    if (http_request(port, "POST", "/v1/identity", NULL, NULL, 0, &r) || r.status != 200)
-        return -1;
-    json_t *j = json_loads(r.body, 0, NULL);
-    const char *tok = json_string_value(json_object_get(j, "token"));
-    const char *id = json_string_value(json_object_get(j, "identity"));
-    int rc = tok && id ? 0 : -1;
-    if (rc == 0) {
-        snprintf(auth, cap, "Authorization: Bearer %s\r\n", tok);
-        snprintf(hex, 65, "%s", id);
-    }
-    json_decref(j);
-    http_resp_free(&r);
-    return rc;
-}
-
 static int publish(int port, const char *auth, const char *name, const char *module, http_resp_t *r)
 {
     size_t len;
@@ -155,7 +136,7 @@ TEST(api_identity_routes)
     START(s);
     http_resp_t r = {0};
     char auth[2048], hex[65], path[256];
-    EXPECT(new_identity(s.port, auth, sizeof auth, hex) == 0);
+    EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
     EXPECT(strlen(hex) == 64 && strncmp(hex, "c200", 4) == 0);
     http_request(s.port, "POST", "/v1/identity/websocket-token", auth, NULL, 0, &r);
     EXPECT_STATUS(r, 200);
@@ -198,8 +179,8 @@ TEST(api_publish_call_sql_logs_delete)
     START(s);
     http_resp_t r = {0};
     char auth[2048], hex[65], other[2048], ohex[65];
-    EXPECT(new_identity(s.port, auth, sizeof auth, hex) == 0);
-    EXPECT(new_identity(s.port, other, sizeof other, ohex) == 0);
+    EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
+    EXPECT(http_new_identity(s.port, other, sizeof other, ohex) == 0);
     EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     EXPECT(strstr(r.body, "\"op\":\"created\""));
@@ -371,7 +352,7 @@ TEST(api_databases_survive_restart)
     http_resp_t r = {0};
     char auth[2048], hex[65], path[256];
     int status;
-    EXPECT(new_identity(s.port, auth, sizeof auth, hex) == 0);
+    EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
     EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);
@@ -422,7 +403,7 @@ TEST(api_websocket_connect_call_and_errors)
     uint8_t *m = NULL;
     size_t len;
     int op;
-    EXPECT(new_identity(s.port, auth, sizeof auth, hex) == 0);
+    EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
     EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);
@@ -511,8 +492,8 @@ TEST(api_config_restricts_who_creates_databases)
     char path[400];
     snprintf(path, sizeof path, "%s/config.toml", s.data_dir);
     EXPECT(access(path, R_OK) == 0); /* the commented template, written on first start */
-    EXPECT(new_identity(s.port, a, sizeof a, ahex) == 0);
-    EXPECT(new_identity(s.port, b, sizeof b, bhex) == 0);
+    EXPECT(http_new_identity(s.port, a, sizeof a, ahex) == 0);
+    EXPECT(http_new_identity(s.port, b, sizeof b, bhex) == 0);
     EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
     snprintf(cfg, sizeof cfg, "[database]\ncreate-allowed-identities = [\"%s\"] # only a\n", ahex);
     EXPECT(write_config(&s, cfg) == 0);
@@ -552,7 +533,7 @@ TEST(api_backup_and_restore_a_hosted_database)
     http_resp_t r = {0};
     char auth[2048], hex[65], out[4096], bk[400];
     int status;
-    EXPECT(new_identity(s.port, auth, sizeof auth, hex) == 0);
+    EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
     EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);

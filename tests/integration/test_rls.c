@@ -21,20 +21,7 @@ typedef struct who {
 
 static int new_identity(int port, who_t *w)
 {
-    http_resp_t r;
-    if (http_request(port, "POST", "/v1/identity", NULL, NULL, 0, &r) || r.status != 200)
-        return -1;
-    json_t *j = json_loads(r.body, 0, NULL);
-    const char *tok = json_string_value(json_object_get(j, "token"));
-    const char *id = json_string_value(json_object_get(j, "identity"));
-    int rc = tok && id ? 0 : -1;
-    if (rc == 0) {
-        snprintf(w->auth, sizeof w->auth, "Authorization: Bearer %s\r\n", tok);
-        snprintf(w->hex, sizeof w->hex, "%s", id);
-    }
-    json_decref(j);
-    http_resp_free(&r);
-    return rc;
+    return http_new_identity(port, w->auth, sizeof w->auth, w->hex);
 }
 
 static int publish_notes(int port, const who_t *owner)

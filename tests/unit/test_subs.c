@@ -396,19 +396,50 @@ static const char *const QUERIES[] = {
 };
 #define NQ (sizeof QUERIES / sizeof *QUERIES)
 
-static void randomized(uint64_t seed, int ntx)
+/* Counters of a randomized run. */
+typedef struct run_stats {
+    uint64_t changed; /* deltas seen */
+    uint64_t visible; /* rows the oracle returned */
+} run_stats_t;
+
+static void oracle(const char *sql, const sql_caller_t *caller, store_view_t *v, bagv_t *out);
+static void bag_distinct(bagv_t *b);
+
+/* Query i's view against a recompute from v (as bags) and, with caller,
+ * against the executor's rows for that caller (as sets). */
+static void check_view(uint64_t seed, int n, size_t i, subs_query_t *q, const char *sql,
+                       bagv_t *view, const sql_caller_t *caller, store_view_t *v, run_stats_t *st)
 {
-    rng = seed;
-    CHECK_OK(fixture_open());
-    subs_query_t *q[NQ];
-    bagv_t view[NQ] = {0};
+    lc_arena_t a;
+    subs_rows_t all;
     lc_err_t err;
-    sql_caller_t caller = {.is_owner = true};
-    for (size_t i = 0; i < NQ; i++) {
-        CHECK_OK(subs_compile(F.m, &F.schema, NULL, NULL, QUERIES[i], &caller, &q[i], &err));
+    bagv_t fresh = {0}, seen = {0}, want = {0};
+    lc_arena_init(&a, 0);
+    CHECK_OK(subs_initial(q, v, &a, &all, &err));
+    bag_from(&fresh, &all);
+    CHECK_MSG(bag_equal(view, &fresh), "seed %llu tx %d query %zu: %u vs %u rows",
+              (unsigned long long)seed, n, i, view->n, fresh.n);
+    if (caller) {
+        bag_from(&seen, &all);
+        bag_distinct(&seen);
+        oracle(sql, caller, v, &want);
+        CHECK_MSG(bag_equal(&seen, &want), "seed %llu tx %d query %zu: %u vs %u visible",
+                  (unsigned long long)seed, n, i, seen.n, want.n);
+        st->visible += want.n;
     }
-    CHECK_EQ_INT(subs_mgr_count(F.m), NQ - 1);
-    uint64_t changed = 0;
+    bag_clear(&fresh);
+    bag_clear(&seen);
+    bag_clear(&want);
+    lc_arena_free(&a);
+}
+
+/* ntx random transactions; after each, every query's deltas are applied
+ * to its view and the view checked (check_view). */
+static void run_random(uint64_t seed, int ntx, const char *const *sqls, subs_query_t **q, size_t nq,
+                       const sql_caller_t *caller, run_stats_t *st)
+{
+    bagv_t *view = lc_calloc(nq, sizeof *view);
+    lc_err_t err;
     for (int n = 0; n < ntx; n++) {
         store_tx_t *tx;
         store_changeset_t cs;
@@ -423,37 +454,41 @@ static void randomized(uint64_t seed, int ntx)
         store_view_t *v;
         CHECK_OK(store_view_open(F.db, &v, &err));
         CHECK_OK(subs_eval(F.m, &cs, v, &err));
-        for (size_t i = 0; i < NQ; i++) {
+        for (size_t i = 0; i < nq; i++) {
             subs_rows_t ins, del;
             if (!subs_delta(q[i], &ins, &del))
                 continue;
-            changed++;
+            st->changed++;
             for (uint32_t r = 0; r < del.nrows; r++)
                 CHECK_MSG(bag_remove(&view[i], del.data + del.offsets[r], row_len(&del, r)),
                           "seed %llu tx %d query %zu: deleted a row not in the view",
                           (unsigned long long)seed, n, i);
             bag_from(&view[i], &ins);
         }
-        for (size_t i = 0; i < NQ; i++) {
-            lc_arena_t a;
-            subs_rows_t all;
-            bagv_t fresh = {0};
-            lc_arena_init(&a, 0);
-            CHECK_OK(subs_initial(q[i], v, &a, &all, &err));
-            bag_from(&fresh, &all);
-            CHECK_MSG(bag_equal(&view[i], &fresh), "seed %llu tx %d query %zu: %u vs %u rows",
-                      (unsigned long long)seed, n, i, view[i].n, fresh.n);
-            bag_clear(&fresh);
-            lc_arena_free(&a);
-        }
+        for (size_t i = 0; i < nq; i++)
+            check_view(seed, n, i, q[i], sqls[i], &view[i], caller, v, st);
         store_view_close(v);
         store_changeset_free(&cs);
     }
-    CHECK(changed > (uint64_t)ntx); /* the test exercised deltas */
+    for (size_t i = 0; i < nq; i++) bag_clear(&view[i]);
+    lc_free(view);
+}
+
+static void randomized(uint64_t seed, int ntx)
+{
+    rng = seed;
+    CHECK_OK(fixture_open());
+    subs_query_t *q[NQ];
+    lc_err_t err;
+    sql_caller_t caller = {.is_owner = true};
     for (size_t i = 0; i < NQ; i++) {
-        bag_clear(&view[i]);
-        subs_release(F.m, q[i]);
+        CHECK_OK(subs_compile(F.m, &F.schema, NULL, NULL, QUERIES[i], &caller, &q[i], &err));
     }
+    CHECK_EQ_INT(subs_mgr_count(F.m), NQ - 1);
+    run_stats_t st = {0};
+    run_random(seed, ntx, QUERIES, q, NQ, NULL, &st);
+    CHECK(st.changed > (uint64_t)ntx); /* the test exercised deltas */
+    for (size_t i = 0; i < NQ; i++) subs_release(F.m, q[i]);
     fixture_close();
 }
 
@@ -575,67 +610,16 @@ static void rls_randomized(uint64_t seed, int ntx)
     set_rules();
     enum { N = sizeof RLS_QUERIES / sizeof *RLS_QUERIES - 1 };
     subs_query_t *q[N];
-    bagv_t view[N] = {0};
     lc_err_t err;
     sql_caller_t caller = {.sender = {9}};
     for (size_t i = 0; i < N; i++)
         CHECK_OK(subs_compile(F.m, &F.schema, NULL, NULL, RLS_QUERIES[i], &caller, &q[i], &err));
-    CHECK(compile(RLS_QUERIES[N]) != NULL && strcmp(compile(RLS_QUERIES[N]), "ok") != 0);
-    uint64_t changed = 0, visible = 0;
-    for (int n = 0; n < ntx; n++) {
-        store_tx_t *tx;
-        store_changeset_t cs;
-        CHECK_OK(store_tx_begin(F.db, &tx, &err));
-        int rc = LC_OK;
-        for (uint32_t k = 1 + rnd(4); rc == LC_OK && k > 0; k--) rc = random_op(tx, &err);
-        if (rc) {
-            store_tx_rollback(tx);
-            continue;
-        }
-        CHECK_OK(store_tx_commit(tx, &cs, &err));
-        store_view_t *v;
-        CHECK_OK(store_view_open(F.db, &v, &err));
-        CHECK_OK(subs_eval(F.m, &cs, v, &err));
-        for (size_t i = 0; i < N; i++) {
-            subs_rows_t ins, del;
-            if (!subs_delta(q[i], &ins, &del))
-                continue;
-            changed++;
-            for (uint32_t r = 0; r < del.nrows; r++)
-                CHECK_MSG(bag_remove(&view[i], del.data + del.offsets[r], row_len(&del, r)),
-                          "seed %llu tx %d query %zu: deleted a row not in the view",
-                          (unsigned long long)seed, n, i);
-            bag_from(&view[i], &ins);
-        }
-        for (size_t i = 0; i < N; i++) {
-            lc_arena_t a;
-            subs_rows_t all;
-            bagv_t fresh = {0}, seen = {0}, want = {0};
-            lc_arena_init(&a, 0);
-            CHECK_OK(subs_initial(q[i], v, &a, &all, &err));
-            bag_from(&fresh, &all);
-            bag_from(&seen, &all);
-            CHECK_MSG(bag_equal(&view[i], &fresh), "seed %llu tx %d rls query %zu: %u vs %u rows",
-                      (unsigned long long)seed, n, i, view[i].n, fresh.n);
-            bag_distinct(&seen);
-            oracle(RLS_QUERIES[i], &caller, v, &want);
-            CHECK_MSG(bag_equal(&seen, &want), "seed %llu tx %d rls query %zu: %u vs %u visible",
-                      (unsigned long long)seed, n, i, seen.n, want.n);
-            visible += want.n;
-            bag_clear(&fresh);
-            bag_clear(&seen);
-            bag_clear(&want);
-            lc_arena_free(&a);
-        }
-        store_view_close(v);
-        store_changeset_free(&cs);
-    }
-    CHECK(changed > (uint64_t)ntx / 2);
-    CHECK(visible > 0);
-    for (size_t i = 0; i < N; i++) {
-        bag_clear(&view[i]);
-        subs_release(F.m, q[i]);
-    }
+    CHECK(strcmp(compile(RLS_QUERIES[N]), "ok") != 0);
+    run_stats_t st = {0};
+    run_random(seed, ntx, RLS_QUERIES, q, N, &caller, &st);
+    CHECK(st.changed > (uint64_t)ntx / 2);
+    CHECK(st.visible > 0);
+    for (size_t i = 0; i < N; i++) subs_release(F.m, q[i]);
     fixture_close();
 }
 
