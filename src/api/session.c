@@ -167,6 +167,14 @@ typedef struct sess_db {
     const mod_def_t *subs_def;
     uint64_t subs_gen; /* db_def_generation when subs_def was taken */
     bool subs_gen_seen;
+    api_t *api;
+    /* The fan-out queue and its thread (section "fan-out thread"). */
+    pthread_mutex_t fan_mu;
+    pthread_cond_t fan_work, fan_room;
+    struct fan_job *fan_head, *fan_tail;
+    uint32_t fan_len;
+    bool fan_running;
+    bool fan_stop; /* api_sessions_free ran: the thread leaves once idle */
 } sess_db_t;
 
 struct session {
@@ -197,6 +205,9 @@ struct session {
     /* Executor only (invariant 4).  Sorted by id. */
     qset_t *sets;
     uint32_t nsets, capsets;
+    /* Items for this session in the fan-out queue: the executor adds, the
+     * fan-out thread subtracts once it has sent one. */
+    atomic_uint queued;
 
     /* The worker queue (under W.mu). */
     session_t *job_next;
@@ -345,9 +356,12 @@ static void sd_unref(sess_db_t *sd)
 {
     if (atomic_fetch_sub_explicit(&sd->refs, 1, memory_order_acq_rel) != 1)
         return;
-    LC_ASSERT(sd->head == NULL);
+    LC_ASSERT(sd->head == NULL && sd->fan_head == NULL);
     subs_mgr_free(sd->subs);
     pthread_mutex_destroy(&sd->mu);
+    pthread_mutex_destroy(&sd->fan_mu);
+    pthread_cond_destroy(&sd->fan_work);
+    pthread_cond_destroy(&sd->fan_room);
     lc_free(sd);
 }
 
@@ -364,6 +378,10 @@ static sess_db_t *sd_get(api_t *api, db_entry_t *e, bool create)
         } else {
             atomic_init(&sd->refs, 1); /* e->user's */
             pthread_mutex_init(&sd->mu, NULL);
+            pthread_mutex_init(&sd->fan_mu, NULL);
+            pthread_cond_init(&sd->fan_work, NULL);
+            pthread_cond_init(&sd->fan_room, NULL);
+            sd->api = api;
             e->user = sd;
         }
     }
@@ -554,27 +572,38 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
     pthread_mutex_unlock(&s->mu);
 }
 
-/* b holds one message led by the tag 00: compress it as the client asked,
- * then send or hold it.  b is reset. */
-static void deliver(session_t *s, lc_buf_t *b, bool rows, uint64_t offset)
+/* p[0..n) holds one message led by the tag 00: compress it as the client
+ * asked, then send or hold it. */
+static void deliver_bytes(session_t *s, const uint8_t *p, size_t n, bool rows, uint64_t offset)
 {
     if (s->json) { /* v1.json: plain JSON text, never compressed (§1.5) */
-        send_payload(s, b->data, b->len, rows, offset);
-        lc_buf_reset(b);
+        send_payload(s, p, n, rows, offset);
         return;
     }
     lc_buf_t z;
     lc_buf_init(&z);
-    const uint8_t *p = b->data;
-    size_t n = b->len;
     uint8_t tag = api__compression_for(s->compression, n - 1);
     /* On a compressor failure tag 0 goes out: always valid (§1.5). */
-    if (tag != NET_COMPRESSION_NONE && api__compress(tag, b->data + 1, n - 1, &z) == LC_OK) {
+    if (tag != NET_COMPRESSION_NONE && api__compress(tag, p + 1, n - 1, &z) == LC_OK) {
         p = z.data;
         n = z.len;
     }
     send_payload(s, p, n, rows, offset);
     lc_buf_free(&z);
+}
+
+static int fan_message(session_t *s, const uint8_t *p, size_t n, bool rows, uint64_t offset);
+static void fail(session_t *s, int code, const char *reason);
+
+/* b holds one message led by the tag 00: delivered now, or behind the
+ * session's messages already in the fan-out queue (so that a client's
+ * messages keep the order the executor made them in).  b is reset. */
+static void deliver(session_t *s, lc_buf_t *b, bool rows, uint64_t offset)
+{
+    if (atomic_load(&s->queued) == 0)
+        deliver_bytes(s, b->data, b->len, rows, offset);
+    else if (fan_message(s, b->data, b->len, rows, offset))
+        fail(s, NET_WS_INTERNAL_ERROR, "internal error: out of memory");
     lc_buf_reset(b);
 }
 
@@ -583,6 +612,180 @@ static void encode_failed(session_t *s, const lc_err_t *err)
 {
     lc_log_error("session: cannot encode a message: %s", err->msg);
     fail(s, NET_WS_INTERNAL_ERROR, "internal error: cannot encode a message");
+}
+
+/* ---------------------------------------------------------------- fan-out thread
+ *
+ * A transaction's updates for its subscribers are encoded, compressed and
+ * sent by a thread of the database's own, not by the executor, which goes
+ * on to the next transaction meanwhile.  The executor still decides who
+ * gets which rows (fan-out steps 1-3: row lists built once per transaction
+ * and copied into the job's arena, so the job outlives the next
+ * evaluation); the thread does the per-client work.  The thread runs while
+ * there is work and FAN_IDLE_MS after; a full queue (FAN_MAX_JOBS) makes
+ * the executor wait, so a slow fan-out slows writers instead of growing
+ * without bound.
+ *
+ * Order: s->queued counts a session's items in the queue.  The executor
+ * sends a session's other messages (ReducerResult, SubscribeApplied, ...)
+ * directly only while it is 0, else queues them behind; the thread
+ * decrements it only after the item was handed to send_payload. */
+
+#define FAN_MAX_JOBS 256
+#define FAN_IDLE_MS  200
+
+typedef struct fan_item {
+    session_t *s; /* a reference */
+    /* A TransactionUpdate to encode (in the job's arena), or, if sets is
+     * NULL, a finished message (lc_malloc'd). */
+    const net_query_set_update_t *sets;
+    uint32_t nsets;
+    uint8_t *msg;
+    size_t len;
+    bool rows;
+    uint64_t offset;
+} fan_item_t;
+
+typedef struct fan_job {
+    struct fan_job *next;
+    lc_arena_t arena; /* a transaction's rows and update descriptors */
+    uint32_t n;
+    fan_item_t *items; /* lc_malloc'd */
+} fan_job_t;
+
+static void fan_job_free(fan_job_t *j)
+{
+    lc_arena_free(&j->arena);
+    lc_free(j->items);
+    lc_free(j);
+}
+
+static void fan_run(fan_job_t *j)
+{
+    lc_buf_t b;
+    lc_buf_init(&b);
+    for (uint32_t i = 0; i < j->n; i++) {
+        fan_item_t *it = &j->items[i];
+        session_t *s = it->s;
+        lc_err_t err;
+        if (!it->sets) {
+            deliver_bytes(s, it->msg, it->len, it->rows, it->offset);
+            lc_free(it->msg);
+        } else if (net_v2_encode_transaction_update(&b, true, it->sets, it->nsets, &err)) {
+            encode_failed(s, &err);
+        } else {
+            deliver_bytes(s, b.data, b.len, true, it->offset);
+        }
+        lc_buf_reset(&b);
+        atomic_fetch_sub(&s->queued, 1);
+        sess_unref(s);
+    }
+    lc_buf_free(&b);
+}
+
+static void *fan_main(void *arg)
+{
+    sess_db_t *sd = arg;
+    pthread_mutex_lock(&sd->fan_mu);
+    for (;;) {
+        if (!sd->fan_head) {
+            if (sd->fan_stop)
+                break;
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += FAN_IDLE_MS * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
+            if (pthread_cond_timedwait(&sd->fan_work, &sd->fan_mu, &until) && !sd->fan_head)
+                break;
+            continue;
+        }
+        fan_job_t *j = sd->fan_head;
+        if (!(sd->fan_head = j->next))
+            sd->fan_tail = NULL;
+        sd->fan_len--;
+        pthread_cond_signal(&sd->fan_room);
+        pthread_mutex_unlock(&sd->fan_mu);
+        fan_run(j);
+        fan_job_free(j);
+        pthread_mutex_lock(&sd->fan_mu);
+    }
+    sd->fan_running = false;
+    pthread_cond_broadcast(&sd->fan_room);
+    pthread_mutex_unlock(&sd->fan_mu);
+    api_t *api = sd->api;
+    sd_unref(sd);
+    live_dec(api); /* api_sessions_drain waits for this thread too */
+    return NULL;
+}
+
+/* Start the thread (under sd->fan_mu): it holds a reference to sd and
+ * counts as a live session of the api. */
+static int fan_start(sess_db_t *sd)
+{
+    if (live_inc(sd->api))
+        return LC_ENOMEM;
+    atomic_fetch_add(&sd->refs, 1);
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, fan_main, sd);
+    pthread_attr_destroy(&attr);
+    if (rc) {
+        atomic_fetch_sub(&sd->refs, 1); /* not the last: the caller holds one */
+        live_dec(sd->api);
+        return LC_EIO;
+    }
+    sd->fan_running = true;
+    return LC_OK;
+}
+
+/* Queue j (executor), or run it here if no thread can be started. */
+static void fan_push(sess_db_t *sd, fan_job_t *j)
+{
+    pthread_mutex_lock(&sd->fan_mu);
+    while (sd->fan_running && sd->fan_len >= FAN_MAX_JOBS)
+        pthread_cond_wait(&sd->fan_room, &sd->fan_mu);
+    if (!sd->fan_running && fan_start(sd)) {
+        /* The queue is empty (no thread): sending here keeps the order. */
+        pthread_mutex_unlock(&sd->fan_mu);
+        lc_log_warn("sessions: cannot start a fan-out thread; sending on the executor");
+        fan_run(j);
+        fan_job_free(j);
+        return;
+    }
+    j->next = NULL;
+    if (sd->fan_tail)
+        sd->fan_tail->next = j;
+    else
+        sd->fan_head = j;
+    sd->fan_tail = j;
+    sd->fan_len++;
+    pthread_cond_signal(&sd->fan_work);
+    pthread_mutex_unlock(&sd->fan_mu);
+}
+
+/* Queue a finished message for s behind its queued items (deliver). */
+static int fan_message(session_t *s, const uint8_t *p, size_t n, bool rows, uint64_t offset)
+{
+    fan_job_t *j = lc_calloc(1, sizeof *j);
+    fan_item_t *it = j ? lc_calloc(1, sizeof *it) : NULL;
+    uint8_t *copy = it ? lc_malloc(n ? n : 1) : NULL;
+    if (!copy) {
+        lc_free(it);
+        lc_free(j);
+        return LC_ENOMEM;
+    }
+    memcpy(copy, p, n);
+    lc_arena_init(&j->arena, 0);
+    sess_ref(s);
+    atomic_fetch_add(&s->queued, 1);
+    *it = (fan_item_t){.s = s, .msg = copy, .len = n, .rows = rows, .offset = offset};
+    j->n = 1;
+    j->items = it;
+    fan_push(s->sd, j);
+    return LC_OK;
 }
 
 /* Cut s to its longest valid UTF-8 prefix (module messages are cut to a
@@ -670,14 +873,58 @@ typedef struct tx_rows {
     const store_changeset_t *cs;
     tx_table_t *t; /* parallel to cs->tables */
     lc_arena_t arena;
+    /* Compiled queries' delta rows copied into arena, by query: a fan-out
+     * job outlives the next subs_eval, which reuses their memory. */
+    lc_map_t query_rows;
 } tx_rows_t;
+
+/* A compiled query's delta rows, as tr's own copy. */
+typedef struct query_rows {
+    net_row_list_t ins, del;
+} query_rows_t;
 
 static int tx_rows_init(tx_rows_t *tr, const store_changeset_t *cs)
 {
     tr->cs = cs;
     lc_arena_init(&tr->arena, 64 * 1024);
+    lc_map_init(&tr->query_rows);
     tr->t = cs->ntables ? lc_arena_zalloc(&tr->arena, cs->ntables * sizeof *tr->t) : NULL;
     return cs->ntables && !tr->t ? LC_ENOMEM : LC_OK;
+}
+
+static void tx_rows_free(tx_rows_t *tr)
+{
+    lc_map_free(&tr->query_rows);
+    lc_arena_free(&tr->arena);
+}
+
+/* r copied into a, as a row list. */
+static int rows_copy(lc_arena_t *a, const subs_rows_t *r, net_row_list_t *out)
+{
+    subs_rows_t c = *r;
+    if (r->nrows > 0) {
+        c.data = lc_arena_memdup(a, r->data, r->len ? r->len : 1);
+        c.offsets = lc_arena_memdup(a, r->offsets, r->nrows * sizeof *r->offsets);
+        if (!c.data || !c.offsets)
+            return LC_ENOMEM;
+    }
+    rows_from_subs(&c, out);
+    return LC_OK;
+}
+
+/* q's delta rows for this transaction, copied once into tr. */
+static int tx_query_rows(tx_rows_t *tr, const subs_query_t *q, const subs_rows_t *ins,
+                         const subs_rows_t *del, const query_rows_t **out)
+{
+    query_rows_t *r = lc_map_get(&tr->query_rows, &q, sizeof q);
+    if (!r) {
+        if (!(r = lc_arena_zalloc(&tr->arena, sizeof *r)) || rows_copy(&tr->arena, ins, &r->ins) ||
+            rows_copy(&tr->arena, del, &r->del) ||
+            lc_map_put(&tr->query_rows, &q, sizeof q, r, NULL))
+            return LC_ENOMEM;
+    }
+    *out = r;
+    return LC_OK;
 }
 
 /* The changes of table_id in the transaction; NULL if it did not change. */
@@ -728,16 +975,19 @@ static int session_updates(session_t *s, tx_rows_t *tr, net_query_set_update_t *
             const store_table_changes_t *c;
             bool event = q->tables[j].event;
             subs_rows_t ins, del;
+            const char *name = q->tables[j].name;
             if (q->tables[j].q) {
+                const query_rows_t *qr;
                 if (!subs_delta(q->tables[j].q, &ins, &del) || (event && ins.nrows == 0))
                     continue;
-                if (!tu && !(tu = lc_arena_alloc(&tr->arena, q->ntables * sizeof *tu)))
+                if ((!tu && !(tu = lc_arena_alloc(&tr->arena, q->ntables * sizeof *tu))) ||
+                    !(name = lc_arena_strdup(&tr->arena, name)) ||
+                    tx_query_rows(tr, q->tables[j].q, &ins, &del, &qr))
                     return LC_ENOMEM;
-                net_table_update_t *u = &tu[nt++];
-                *u = (net_table_update_t){.table_name = q->tables[j].name, .event = event};
-                rows_from_subs(&ins, &u->inserts);
-                if (!event)
-                    rows_from_subs(&del, &u->deletes);
+                tu[nt++] = (net_table_update_t){.table_name = name,
+                                                .event = event,
+                                                .inserts = qr->ins,
+                                                .deletes = event ? (net_row_list_t){0} : qr->del};
                 continue;
             }
             const tx_table_t *t = tx_rows_table(tr, q->tables[j].table_id, &c);
@@ -745,9 +995,10 @@ static int session_updates(session_t *s, tx_rows_t *tr, net_query_set_update_t *
                 continue;
             if (t->rc)
                 return t->rc;
-            if (!tu && !(tu = lc_arena_alloc(&tr->arena, q->ntables * sizeof *tu)))
+            if ((!tu && !(tu = lc_arena_alloc(&tr->arena, q->ntables * sizeof *tu))) ||
+                !(name = lc_arena_strdup(&tr->arena, name)))
                 return LC_ENOMEM;
-            tu[nt++] = (net_table_update_t){.table_name = q->tables[j].name,
+            tu[nt++] = (net_table_update_t){.table_name = name,
                                             .event = event,
                                             .inserts = t->ins,
                                             .deletes = event ? (net_row_list_t){0} : t->del};
@@ -1343,7 +1594,7 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     else
         deliver(s, &b, o->status == MOD_OK, o->status == MOD_OK ? res->tx_offset : 0);
     lc_buf_free(&b);
-    lc_arena_free(&tr.arena);
+    tx_rows_free(&tr);
     op_free(op);
 }
 
@@ -1674,7 +1925,7 @@ static void v1_reducer_done(void *arg, const db_call_result_t *res)
     } else if (!(ok && n == 0 && m->flags == NET_V1_NO_SUCCESS_NOTIFY)) {
         v1_send(s, &u, ok, ok ? res->tx_offset : 0);
     }
-    lc_arena_free(&tr.arena);
+    tx_rows_free(&tr);
     op_free(op);
 }
 
@@ -2300,21 +2551,22 @@ void api_sessions_on_commit(api_t *api, db_entry_t *e, const store_changeset_t *
     eval_queries(sd, e, cs);
     uint32_t n;
     session_t **v = subscribers(sd, caller, &n);
-    if (n == 0) {
-        lc_free(v);
-        sd_unref(sd);
-        return;
-    }
+    fan_job_t *j = n ? lc_calloc(1, sizeof *j) : NULL;
+    fan_item_t *items = j ? lc_calloc(n, sizeof *items) : NULL;
+    if (n && !items)
+        lc_log_error("sessions: out of memory: a transaction's updates were not sent");
     tx_rows_t tr;
-    lc_buf_t b;
-    lc_buf_init(&b);
     int rc = tx_rows_init(&tr, cs);
+    uint32_t ni = 0;
     for (uint32_t i = 0; i < n; i++) {
         session_t *s = v[i];
         net_query_set_update_t *sets;
         uint32_t nsets = 0;
-        lc_err_t err;
-        if (rc == LC_OK && s->v1) {
+        if (!items) {
+            sess_unref(s);
+            continue;
+        }
+        if (rc == LC_OK && s->v1) { /* v1 sessions are never queued: sent here */
             v1_fanout(s, &tr, cs, caller);
             sess_unref(s);
             continue;
@@ -2322,18 +2574,28 @@ void api_sessions_on_commit(api_t *api, db_entry_t *e, const store_changeset_t *
         if (rc == LC_OK)
             rc = session_updates(s, &tr, &sets, &nsets);
         if (rc) {
+            lc_err_t err;
             lc_err_set(&err, rc, "out of memory");
             encode_failed(s, &err);
-        } else if (nsets > 0) {
-            if (net_v2_encode_transaction_update(&b, true, sets, nsets, &err))
-                encode_failed(s, &err);
-            else
-                deliver(s, &b, true, cs->tx_offset);
+        } else if (nsets > 0) { /* the reference moves to the job */
+            atomic_fetch_add(&s->queued, 1);
+            items[ni++] =
+                (fan_item_t){.s = s, .sets = sets, .nsets = nsets, .offset = cs->tx_offset};
+            continue;
         }
         sess_unref(s);
     }
-    lc_buf_free(&b);
-    lc_arena_free(&tr.arena);
+    lc_map_free(&tr.query_rows);
+    if (ni > 0) { /* the job takes the arena: its rows are the updates' */
+        j->arena = tr.arena;
+        j->n = ni;
+        j->items = items;
+        fan_push(sd, j);
+    } else {
+        lc_arena_free(&tr.arena);
+        lc_free(items);
+        lc_free(j);
+    }
     lc_free(v);
     sd_unref(sd);
 }
@@ -2373,5 +2635,9 @@ void api_sessions_free(api_t *api, db_entry_t *e)
     sd->gone = true;
     for (session_t *s = sd->head; s; s = s->next) fail(s, NET_WS_GOING_AWAY, "module exited");
     pthread_mutex_unlock(&sd->mu);
+    pthread_mutex_lock(&sd->fan_mu); /* the fan-out thread leaves once it has sent its queue */
+    sd->fan_stop = true;
+    pthread_cond_broadcast(&sd->fan_work);
+    pthread_mutex_unlock(&sd->fan_mu);
     sd_unref(sd); /* e->user's */
 }

@@ -733,6 +733,65 @@ TEST(session_chat_flow)
     fx_stop();
 }
 
+/* Updates are sent by the fan-out thread, other messages by the executor:
+ * a client's messages still come in commit order.  Bob's calls are in
+ * flight when Alice adds a second query set: every transaction committed
+ * before her snapshot arrives before its SubscribeApplied (set 1 only),
+ * every later one after it (both sets), and the snapshot holds exactly the
+ * rows of the earlier ones. */
+static bool until_reducer(tc_t *c, uint32_t rid, char *out, size_t cap);
+
+static void fanout_order(void)
+{
+    enum { N = 300 };
+    tc_resp_t r;
+    tc_t *a = ws_open("chat", "alice", "compression=None", V2, &r);
+    tc_resp_free(&r);
+    tc_t *bob = ws_open("chat", "bob", "compression=None", V3, &r);
+    tc_resp_free(&r);
+    CHECK(a && bob);
+    EXPECT(a, "init");
+    EXPECT(bob, "init");
+    CHECK(subscribe(a, 1, 1, "SELECT * FROM message"));
+    EXPECT(a, "applied 1 1 ");
+    for (uint32_t i = 0; i < N; i++) { /* distinct rows: a set ignores an equal insert */
+        char text[16];
+        snprintf(text, sizeof text, "m%u", i);
+        CHECK(call(bob, 100 + i, "send_message", text));
+    }
+    EXPECT(a, "tx 1:message+1-0");
+    CHECK(subscribe(a, 2, 2, "SELECT * FROM message"));
+    char got[256], snapshot[256] = "";
+    uint32_t before = 1, after = 0, wrong = 0;
+    while (before + after < N && next(a, got, sizeof got)) {
+        if (strncmp(got, "applied 2 2", 11) == 0)
+            snprintf(snapshot, sizeof snapshot, "%s", got);
+        else if (!snapshot[0])
+            wrong += strcmp(got, "tx 1:message+1-0") != 0, before++;
+        else
+            wrong += strcmp(got, "tx 1:message+1-0 2:message+1-0") != 0, after++;
+    }
+    if (!snapshot[0] && next(a, got, sizeof got)) /* the burst ended first */
+        snprintf(snapshot, sizeof snapshot, "%s", got);
+    char want[64];
+    snprintf(want, sizeof want, "applied 2 2 message:%u", before);
+    CHECK_EQ_STR(snapshot, want);
+    CHECK_EQ_INT(wrong, 0);
+    CHECK_MSG(before + after == N, "%u + %u transactions, then: %s", before, after, got);
+    CHECK(until_reducer(bob, 100 + N - 1, got, sizeof got));
+    tc_close(a);
+    tc_close(bob);
+}
+
+TEST(session_fanout_order)
+{
+    if (fx_start("chat", false) == LC_OK)
+        fanout_order();
+    else
+        CHECK_MSG(false, "fixture");
+    fx_stop();
+}
+
 /* Filtered and joined subscriptions on chat (src/subs): only matching rows
  * arrive, :sender is each session's own identity, the same query from two
  * sessions is shared, an update that leaves a join's result is a delete,
@@ -1299,6 +1358,7 @@ const test_case_t test_api_session_cases[] = {
     TEST_CASE(session_compression),
     TEST_CASE(session_chat_flow),
     TEST_CASE(session_chat_filters),
+    TEST_CASE(session_fanout_order),
     TEST_CASE(session_upgrade_refusals),
     TEST_CASE(session_compressed_frames),
     TEST_CASE(session_confirmed_reads),
