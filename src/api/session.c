@@ -65,10 +65,14 @@
  *   2. Each changed table's inserts and deletes become wire row lists once
  *      per transaction, shared by every session; every compiled query is
  *      evaluated once (subs_eval, even when only the caller subscribed)
- *      and its delta rows are one buffer borrowed by all its subscribers.
+ *      and its delta rows are copied once into the transaction's arena,
+ *      shared by all its subscribers.
  *   3. Per session: per query set (ascending id), per subscribed table
  *      (ascending name) that T changed, one TableUpdate (EventTable rows
  *      for event tables); one TransactionUpdate if anything, else nothing.
+ *      The executor builds these descriptors; the fan-out thread encodes,
+ *      compresses and sends them (section "fan-out thread"), and a
+ *      session's other messages wait behind its queued ones.
  *   4. The caller's db_call callback builds the same for its own session
  *      inside ReducerResult Ok; failures become Err or InternalError.
  *   5. A message carrying rows of T (TransactionUpdate, ReducerResult Ok,
