@@ -1563,7 +1563,9 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     switch (o->status) {
     case MOD_OK:
         out.kind = NET_RO_OK;
-        if (res->cs && res->tx_offset) {
+        /* Only a subscriber gets rows in its result: the others skip the
+         * per-call row lists (a 64 KiB arena each). */
+        if (res->cs && res->tx_offset && s->nsets > 0) {
             lc_arena_free(&tr.arena);
             if ((rc = tx_rows_init(&tr, res->cs)) == LC_OK)
                 rc = session_updates(s, &tr, &sets, &out.nsets);
