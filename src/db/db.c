@@ -49,13 +49,18 @@ static int submit(db_t *db, db_job_t *j)
         return LC_EBUSY;
     }
     j->next = NULL;
+    bool was_empty = db->head == NULL;
     if (db->tail)
         db->tail->next = j;
     else
         db->head = j;
     db->tail = j;
-    pthread_cond_signal(&db->cv);
     pthread_mutex_unlock(&db->mu);
+    /* Outside the lock, so that the executor does not wake only to block
+     * on it; and only for the first job: with more queued, it is awake or
+     * already signalled. */
+    if (was_empty)
+        pthread_cond_signal(&db->cv);
     return LC_OK;
 }
 
@@ -555,10 +560,10 @@ void db__job_free(db_job_t *j)
 static void on_durable(void *arg, uint64_t offset)
 {
     db_t *db = arg;
+    if (db->cfg.on_durable) /* replies waiting for this offset first */
+        db->cfg.on_durable(db->cfg.hook_arg, offset);
     if (db->snap)
         dur_snapshotter_notify(db->snap, offset);
-    if (db->cfg.on_durable)
-        db->cfg.on_durable(db->cfg.hook_arg, offset);
 }
 
 static int open_durable(db_t *db, lc_err_t *err)

@@ -28,6 +28,7 @@ struct dur_snapshotter {
     uint64_t every, last, durable;
     uint32_t keep;
     uint64_t taken;
+    uint64_t waiting_for; /* take_one waits until this offset is durable; 0: none */
     bool stopping;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -50,7 +51,9 @@ static void take_one(dur_snapshotter_t *s)
     }
     uint64_t at = store_view_offset(v);
     pthread_mutex_lock(&s->mu);
+    s->waiting_for = at;
     while (s->durable < at && !s->stopping) pthread_cond_wait(&s->cond, &s->mu);
+    s->waiting_for = 0;
     bool go = s->durable >= at;
     pthread_mutex_unlock(&s->mu);
     if (go && at > s->last) {
@@ -115,11 +118,16 @@ int dur_snapshotter_start(const char *dir, store_db_t *db, uint64_t every, uint3
 void dur_snapshotter_notify(dur_snapshotter_t *s, uint64_t durable)
 {
     pthread_mutex_lock(&s->mu);
+    bool wake = false;
     if (durable > s->durable) {
         s->durable = durable;
-        pthread_cond_broadcast(&s->cond);
+        /* Called after every fsync: wake the thread only when a snapshot
+         * came due or one waits for this offset, not to find nothing to do. */
+        wake = due(s) || (s->waiting_for && durable >= s->waiting_for);
     }
     pthread_mutex_unlock(&s->mu);
+    if (wake)
+        pthread_cond_broadcast(&s->cond);
 }
 
 uint64_t dur_snapshotter_taken(dur_snapshotter_t *s)

@@ -130,8 +130,8 @@ static void publish(dur_writer_t *w, uint64_t offset)
         return;
     pthread_mutex_lock(&w->mu);
     atomic_store(&w->durable, offset);
-    pthread_cond_broadcast(&w->progress);
     pthread_mutex_unlock(&w->mu);
+    pthread_cond_broadcast(&w->progress); /* waiters test under the lock: none is missed */
     if (w->on_durable != NULL)
         w->on_durable(w->arg, offset);
 }
@@ -352,9 +352,12 @@ static bool queue_full(const dur_writer_t *w, const entry_t *e)
 }
 
 /* Check and queue e (lock held).  The thread waits only on an empty queue,
- * so only the first entry of a batch needs to wake it. */
-static int enqueue_locked(dur_writer_t *w, entry_t *e, lc_err_t *err)
+ * so only the first entry of a batch needs to wake it: *wake says so, and
+ * the caller signals after unlocking (a thread woken under the lock would
+ * only block on it). */
+static int enqueue_locked(dur_writer_t *w, entry_t *e, bool *wake, lc_err_t *err)
 {
+    *wake = false;
     while (!w->failed && !w->stopping && queue_full(w, e)) pthread_cond_wait(&w->space, &w->mu);
     if (w->failed)
         return lc_err_set(err, LC_EIO, "the commit log writer failed: %s", w->fail_msg);
@@ -371,16 +374,18 @@ static int enqueue_locked(dur_writer_t *w, entry_t *e, lc_err_t *err)
     w->queued += e->n;
     w->queued_bytes += e->len;
     w->next_offset = e->offset + e->n;
-    if (was_empty)
-        pthread_cond_signal(&w->work);
+    *wake = was_empty;
     return LC_OK;
 }
 
 static int enqueue(dur_writer_t *w, entry_t *e, lc_err_t *err)
 {
+    bool wake;
     pthread_mutex_lock(&w->mu);
-    int rc = enqueue_locked(w, e, err);
+    int rc = enqueue_locked(w, e, &wake, err);
     pthread_mutex_unlock(&w->mu);
+    if (wake)
+        pthread_cond_signal(&w->work);
     if (rc != LC_OK)
         lc_free(e);
     return rc;
