@@ -6,9 +6,12 @@
  * the whole list at once and runs it, so a burst of calls costs one lock
  * round trip, not one per call.  Each commit's log record is queued, and
  * at the end of the batch (or every DB_LOGQ_MAX_RECORDS) the records go to
- * the group-commit writer (durability.h) in one submit — the executor never
- * waits for the disk; callers that need confirmed reads wait on
- * db_wait_durable, which covers a record only once the writer has it.
+ * the group-commit writer (durability.h) in one submit — under load the
+ * executor never waits for the disk.  A batch of one or two transactions
+ * with no job waiting is written and synced by the executor itself
+ * (commit_inline): one client's round trip is a thread hand-off shorter.
+ * Callers that need confirmed reads wait on db_wait_durable, which covers
+ * a record only once the writer has it.
  *
  * Scheduled reducers (module-abi.md §6.4): a write into a schedule table
  * pushes (due time, table, scheduled id) onto a min-heap; the executor
@@ -123,13 +126,51 @@ static _Thread_local db_t *executing;
  * means the writer has failed permanently (disk full, I/O error): the
  * transactions are committed in memory but will never be durable, and
  * confirmed reads will never see them; say so loudly. */
+/* Whether the executor should write and sync its records itself: a batch
+ * of one or two transactions with nothing else waiting (one client, light
+ * load) is answered a thread hand-off sooner that way, and nobody waits
+ * meanwhile.  Under load batches are larger and the writer thread syncs
+ * while the executor runs the next one. */
+static bool commit_inline(db_t *db)
+{
+    if (executing != db || db->logq_n > DB_INLINE_MAX_RECORDS)
+        return false;
+    if (db->inline_backoff > 0) {
+        db->inline_backoff--;
+        return false;
+    }
+    pthread_mutex_lock(&db->mu);
+    bool idle = db->head == NULL;
+    pthread_mutex_unlock(&db->mu);
+    return idle;
+}
+
+/* After an inline sync: if a job came meanwhile, a second client is
+ * there, and its call would have run during the sync on the writer
+ * thread; leave syncing to the thread for a while. */
+static void after_inline(db_t *db)
+{
+    pthread_mutex_lock(&db->mu);
+    bool waited = db->head != NULL;
+    pthread_mutex_unlock(&db->mu);
+    if (waited)
+        db->inline_backoff = DB_INLINE_BACKOFF;
+}
+
 void db__flush_log(db_t *db)
 {
     if (db->logq_n == 0)
         return;
     lc_err_t err;
-    int rc = dur_writer_submit_framed(db->writer, db->logq_first, db->logq_n, db->logq.data,
+    int rc;
+    if (commit_inline(db)) {
+        rc = dur_writer_submit_framed_inline(db->writer, db->logq_first, db->logq_n, db->logq.data,
+                                             db->logq.len, &err);
+        after_inline(db);
+    } else {
+        rc = dur_writer_submit_framed(db->writer, db->logq_first, db->logq_n, db->logq.data,
                                       db->logq.len, &err);
+    }
     if (rc)
         lc_log(LC_LOG_ERROR, "database log write failed at offsets %" PRIu64 "..%" PRIu64 ": %s",
                db->logq_first, db->logq_first + db->logq_n - 1, err.msg);

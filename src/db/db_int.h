@@ -70,6 +70,7 @@ struct db {
     lc_buf_t logq;               /* log records of this batch, framed (executor only) */
     uint64_t logq_first;         /* offset of the first of them */
     size_t logq_n;               /* how many */
+    uint32_t inline_backoff;     /* batches before trying an inline sync again */
 
     pthread_t thread;
     bool thread_started;
@@ -95,6 +96,12 @@ struct db {
  * many (or bytes) at a time, so the writer overlaps a long batch. */
 #define DB_LOGQ_MAX_RECORDS 256
 #define DB_LOGQ_MAX_BYTES   (256 * 1024)
+/* Batches up to this many records, with no job waiting, are synced by the
+ * executor itself (db.c commit_inline). */
+#define DB_INLINE_MAX_RECORDS 1
+/* Batches synced by the writer thread after a job arrived during an inline
+ * sync (more than one client: the thread overlaps their calls with it). */
+#define DB_INLINE_BACKOFF 64
 void db__flush_log(db_t *db);
 int db__commit(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, lc_err_t *err);
 void db__notify_commit(db_t *db, const store_changeset_t *cs);

@@ -104,6 +104,12 @@ int dur_writer_submit(dur_writer_t *w, uint64_t tx_offset, const void *payload, 
  * allocation for the lot; otherwise as dur_writer_submit. */
 int dur_writer_submit_framed(dur_writer_t *w, uint64_t first_offset, size_t n, const void *framed,
                              size_t len, lc_err_t *err);
+/* As dur_writer_submit_framed, but when the writer is idle (nothing queued
+ * or being written, policy EVERY_BATCH) append, sync and publish on the
+ * calling thread (on_durable runs here), sparing a lone transaction the
+ * hand-off to the writer thread and back.  Blocks for the fsync. */
+int dur_writer_submit_framed_inline(dur_writer_t *w, uint64_t first_offset, size_t n,
+                                    const void *framed, size_t len, lc_err_t *err);
 /* The highest offset known durable under the policy. */
 uint64_t dur_writer_durable(const dur_writer_t *w);
 /* Wait until offset is durable or timeout_us passes (-1: forever);

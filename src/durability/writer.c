@@ -37,8 +37,14 @@
  *      Submit blocks while the queue is full.  The batch being written is
  *      outside the queue, so at most twice the bound is in memory.
  *   3. Queued offsets are consecutive and continue the log (submit checks).
- *   4. on_durable runs on the writer thread, without the lock, with
- *      increasing offsets.
+ *   4. on_durable runs without the lock, with increasing offsets: on the
+ *      writer thread, or on a submitter that wrote inline (6).
+ *   6. Inline commit (dur_writer_submit_framed_inline): a submitter that
+ *      finds the writer idle (nothing queued, not busy, EVERY_BATCH)
+ *      appends, syncs and publishes on its own thread, saving the hand-off
+ *      to the writer and back for a lone transaction.  busy, set under the
+ *      lock, keeps the thread and an inline writer off the log at the same
+ *      time; the thread does not take a batch while busy.
  *   5. durable is written under the lock (waiters check it under the lock)
  *      and read without it (atomic).
  */
@@ -82,6 +88,7 @@ struct dur_writer {
     entry_t *head, **tail;   /* the queue */
     size_t queued, queued_bytes;
     uint64_t next_offset; /* what the next submit must bring; 0 = any >= 1 */
+    bool busy;            /* a batch is being written and synced (thread or inline) */
     bool stopping, failed;
     char fail_msg[LC_ERR_MSG_MAX];
     _Atomic uint64_t durable;
@@ -152,12 +159,11 @@ static void fail_locked(dur_writer_t *w, const lc_err_t *err)
 }
 
 /* Append the records of one entry to the log (buffered). */
-static int write_entry(dur_writer_t *w, const entry_t *e, lc_err_t *err)
+static int write_frames(dur_writer_t *w, uint64_t offset, size_t n, const uint8_t *p, lc_err_t *err)
 {
-    const uint8_t *p = e->payload;
-    for (size_t i = 0; i < e->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         uint32_t len = lc_load_u32le(p);
-        int rc = dur_log_append(w->log, e->offset + i, p + FRAME_HDR, len, err);
+        int rc = dur_log_append(w->log, offset + i, p + FRAME_HDR, len, err);
         if (rc != LC_OK)
             return rc;
         atomic_fetch_add_explicit(&w->records, 1, memory_order_relaxed);
@@ -165,6 +171,11 @@ static int write_entry(dur_writer_t *w, const entry_t *e, lc_err_t *err)
         p += FRAME_HDR + (size_t)len;
     }
     return LC_OK;
+}
+
+static int write_entry(dur_writer_t *w, const entry_t *e, lc_err_t *err)
+{
+    return write_frames(w, e->offset, e->n, e->payload, err);
 }
 
 /* Append a batch to the log (buffered), freeing its entries. */
@@ -230,8 +241,8 @@ static int settle(dur_writer_t *w, bool stopping, pacing_t *pc, lc_err_t *err)
  * sync that has come due. */
 static void wait_for_work(dur_writer_t *w, const pacing_t *pc)
 {
-    while (w->head == NULL && !w->stopping) {
-        if (w->policy != DUR_FSYNC_INTERVAL || !pc->dirty) {
+    while ((w->head == NULL || w->busy) && !w->stopping) {
+        if (w->busy || w->policy != DUR_FSYNC_INTERVAL || !pc->dirty) {
             pthread_cond_wait(&w->work, &w->mu);
             continue;
         }
@@ -255,6 +266,7 @@ static void *writer_main(void *p)
         w->head = NULL;
         w->tail = &w->head;
         w->queued = w->queued_bytes = 0;
+        w->busy = true;
         pthread_cond_broadcast(&w->space);
         pthread_mutex_unlock(&w->mu);
         lc_err_t err;
@@ -263,6 +275,7 @@ static void *writer_main(void *p)
         if (rc == LC_OK)
             rc = settle(w, stopping, &pc, &err);
         pthread_mutex_lock(&w->mu);
+        w->busy = false;
         if (rc != LC_OK) {
             fail_locked(w, &err);
             break;
@@ -437,6 +450,37 @@ int dur_writer_submit_framed(dur_writer_t *w, uint64_t first_offset, size_t n, c
     e->len = len;
     memcpy(e->payload, framed, len);
     return enqueue(w, e, err);
+}
+
+int dur_writer_submit_framed_inline(dur_writer_t *w, uint64_t first_offset, size_t n,
+                                    const void *framed, size_t len, lc_err_t *err)
+{
+    if (n == 0 || !frames_ok(framed, n, len))
+        return lc_err_set(err, LC_EINVAL, "badly framed commit log records");
+    pthread_mutex_lock(&w->mu);
+    bool idle = w->policy == DUR_FSYNC_EVERY_BATCH && !w->failed && !w->stopping && !w->busy &&
+                w->head == NULL && first_offset != 0 &&
+                (w->next_offset == 0 || first_offset == w->next_offset);
+    if (idle) {
+        w->busy = true;
+        w->next_offset = first_offset + n;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (!idle)
+        return dur_writer_submit_framed(w, first_offset, n, framed, len, err);
+    atomic_fetch_add_explicit(&w->batches, 1, memory_order_relaxed);
+    int rc = write_frames(w, first_offset, n, framed, err);
+    if (rc == LC_OK)
+        rc = sync_log(w, err);
+    if (rc == LC_OK)
+        publish(w, dur_log_last_offset(w->log));
+    pthread_mutex_lock(&w->mu);
+    w->busy = false;
+    if (rc != LC_OK)
+        fail_locked(w, err);
+    pthread_mutex_unlock(&w->mu);
+    pthread_cond_signal(&w->work); /* the thread may wait for busy to clear */
+    return rc;
 }
 
 uint64_t dur_writer_durable(const dur_writer_t *w)

@@ -795,6 +795,80 @@ TEST(writer_interval_timer)
     CHECK_OK(dur_writer_stop(w, &err));
 }
 
+/* One record framed as dur_writer_submit_framed takes it, into buf. */
+static size_t frame_one(uint64_t off, uint8_t *buf)
+{
+    lc_store_u32le(buf, W_LEN);
+    make_payload(off, buf + 4, W_LEN);
+    return 4 + W_LEN;
+}
+
+typedef struct inline_seen {
+    durable_seen_t seen;
+    pthread_t caller;
+    atomic_uint on_caller; /* on_durable calls on the submitting thread */
+} inline_seen_t;
+
+static void on_durable_where(void *arg, uint64_t offset)
+{
+    inline_seen_t *s = arg;
+    on_durable(&s->seen, offset);
+    if (pthread_equal(pthread_self(), s->caller))
+        atomic_fetch_add(&s->on_caller, 1);
+}
+
+/* Inline commits: an idle writer lets the submitter append, sync and
+ * publish itself (durable on return, on_durable on its thread); mixed with
+ * queued submits the offsets stay consecutive and every record is in the
+ * log once; other policies and bad frames go the usual way. */
+TEST(writer_inline_commit)
+{
+    char *dir = subdir("inline");
+    dur_log_t *log;
+    dur_writer_t *w;
+    lc_err_t err;
+    inline_seen_t seen = {.caller = pthread_self()};
+    uint8_t buf[4 + W_LEN];
+    CHECK_OK(dur_log_open(dir, NULL, &log, NULL, &err));
+    CHECK_OK(dur_writer_start(log, DUR_FSYNC_EVERY_BATCH, 0, on_durable_where, &seen, &w, &err));
+    uint64_t off = 1;
+    for (; off <= 50; off++) { /* idle each time: synced here */
+        size_t n = frame_one(off, buf);
+        CHECK_OK(dur_writer_submit_framed_inline(w, off, 1, buf, n, &err));
+        CHECK_EQ_INT(dur_writer_durable(w), off);
+    }
+    CHECK_EQ_INT(atomic_load(&seen.on_caller), 50);
+    for (; off <= 2000; off++) { /* queued and inline interleaved */
+        size_t n = frame_one(off, buf);
+        int rc = off % 3 ? dur_writer_submit(w, off, buf + 4, W_LEN, &err)
+                         : dur_writer_submit_framed_inline(w, off, 1, buf, n, &err);
+        CHECK_OK(rc);
+    }
+    CHECK_OK(dur_writer_wait(w, 2000, 30 * 1000000));
+    size_t n = frame_one(off, buf);
+    CHECK_EQ_INT(dur_writer_submit_framed_inline(w, off + 1, 1, buf, n, &err), LC_EINVAL);
+    CHECK_EQ_INT(dur_writer_submit_framed_inline(w, off, 1, buf, n - 1, &err), LC_EINVAL);
+    dur_writer_stats_t st;
+    dur_writer_stats(w, &st);
+    CHECK_EQ_INT(st.records, 2000);
+    CHECK_OK(dur_writer_stop(w, &err));
+    CHECK(!atomic_load(&seen.seen.backwards));
+    CHECK_EQ_INT(atomic_load(&seen.seen.last), 2000);
+    collect_t c = {.len_of = fixed_len};
+    CHECK_OK(dur_log_read(dir, 1, collect_cb, &c, &err));
+    CHECK_EQ_INT(c.count, 2000);
+
+    /* INTERVAL: never inline; durable waits for the timer. */
+    dir = subdir("inline-interval");
+    CHECK_OK(dur_log_open(dir, NULL, &log, NULL, &err));
+    CHECK_OK(dur_writer_start(log, DUR_FSYNC_INTERVAL, 200, NULL, NULL, &w, &err));
+    n = frame_one(1, buf);
+    CHECK_OK(dur_writer_submit_framed_inline(w, 1, 1, buf, n, &err));
+    CHECK_EQ_INT(dur_writer_durable(w), 0);
+    CHECK_OK(dur_writer_wait(w, 1, 10 * 1000000));
+    CHECK_OK(dur_writer_stop(w, &err));
+}
+
 TEST(writer_offsets_and_timeouts)
 {
     const char *dir = test_tmpdir();
@@ -973,6 +1047,7 @@ const test_case_t test_durability_log_cases[] = {
     TEST_CASE(writer_never),
     TEST_CASE(writer_interval_timer),
     TEST_CASE(writer_offsets_and_timeouts),
+    TEST_CASE(writer_inline_commit),
     TEST_CASE(writer_concurrent_reader),
     TEST_CASE(writer_big_records),
     TEST_CASE(writer_io_failure),
