@@ -272,6 +272,26 @@ void db__run_reducer(db_t *db, uint32_t rid, const mod_caller_t *caller, const u
 
 /* ---------------------------------------------------------------- job kinds */
 
+/* The reducer called name, remembering the last one found: clients call
+ * the same few reducers over and over, and a comparison is cheaper than a
+ * hash lookup.  The memory is keyed by the host and the definition's
+ * generation (every install bumps it, so a new host at an old address
+ * does not match). */
+static int find_reducer(db_t *db, const char *name)
+{
+    if (db->last_reducer_host == db->host && db->last_reducer_gen == db->def_generation &&
+        strcmp(db->last_reducer_name, name) == 0)
+        return db->last_reducer_id;
+    int rid = mod_host_reducer_find(db->host, name);
+    if (rid >= 0 && strlen(name) < sizeof db->last_reducer_name) {
+        strcpy(db->last_reducer_name, name);
+        db->last_reducer_id = rid;
+        db->last_reducer_host = db->host;
+        db->last_reducer_gen = db->def_generation;
+    }
+    return rid;
+}
+
 static void run_call(db_t *db, db_job_t *j)
 {
     db_call_result_t res = {.timestamp_us = j->caller.timestamp_us};
@@ -279,7 +299,7 @@ static void run_call(db_t *db, db_job_t *j)
         outcome_set(&res.outcome, MOD_BAD_REQUEST, "database has no module: publish one first");
         goto fail;
     }
-    int rid = mod_host_reducer_find(db->host, j->name);
+    int rid = find_reducer(db, j->name);
     if (rid < 0) {
         if (mod_def_procedure(mod_host_def(db->host), j->name))
             outcome_set(&res.outcome, MOD_BAD_REQUEST,

@@ -67,10 +67,15 @@ struct db {
     const mod_caller_t *calling; /* during a client's reducer call: its caller */
     atomic_bool has_module;      /* host != NULL, readable from any thread */
     uint64_t def_generation;     /* bumped by every install (db_def_generation) */
-    lc_buf_t logq;               /* log records of this batch, framed (executor only) */
-    uint64_t logq_first;         /* offset of the first of them */
-    size_t logq_n;               /* how many */
-    uint32_t inline_backoff;     /* batches before trying an inline sync again */
+    /* run_call's memory of the last reducer found by name (executor). */
+    const mod_host_t *last_reducer_host;
+    uint64_t last_reducer_gen;
+    int last_reducer_id;
+    char last_reducer_name[64];
+    lc_buf_t logq;           /* log records of this batch, framed (executor only) */
+    uint64_t logq_first;     /* offset of the first of them */
+    size_t logq_n;           /* how many */
+    uint32_t inline_backoff; /* batches before trying an inline sync again */
 
     pthread_t thread;
     bool thread_started;
