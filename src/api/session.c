@@ -1,7 +1,7 @@
 /*
  * session.c — the WebSocket sessions of GET /v1/database/:db/subscribe
  * (../shared/spec/protocol.md §1-§4, §6): one per client connection, speaking
- * v3, v2 or the legacy v1 (bsatn or json; see the v1 section) to one
+ * v3, v2 or the legacy v1 (bsatn or json; session_v1.c) to one
  * database, and the per-database fan-out of committed transactions to the
  * sessions' subscriptions.
  *
@@ -51,7 +51,7 @@
  * (filters, joins, :sender) is compiled by src/subs into a subs_query_t
  * shared by all sessions of the database that subscribed to the same
  * normalised query; each set holds a reference per query.  Compiled
- * queries borrow the module definition: subs_sync recompiles them when a
+ * queries borrow the module definition: sess__subs_sync recompiles them when a
  * publish replaced it, before any use on the executor.
  *
  * Fan-out and confirmed reads, for a transaction T committed on the
@@ -100,8 +100,7 @@
 #include <strings.h>
 #include <zlib.h>
 
-#include "api/session_int.h"
-#include "subs/subs.h"
+#include "api/session_priv.h"
 
 /* Server preference order (§1.2). */
 static const char *const PROTOCOLS[] = {"v3.bsatn.spacetimedb", "v2.bsatn.spacetimedb",
@@ -117,122 +116,6 @@ enum { PROTO_V3, PROTO_V2, PROTO_V1_BSATN, PROTO_V1_JSON };
 
 #define NO_SUCH_TABLE  "no such table: `%s`. If the table exists, it may be marked private."
 #define UNSUPPORTED    "unsupported query (SELECT * FROM * is for Subscribe only): %s"
-
-/* ---------------------------------------------------------------- types */
-
-typedef enum sess_state {
-    SS_ACCEPTED,
-    SS_CONNECTING,
-    SS_OPEN,
-    SS_CLOSING,
-    SS_CLOSED,
-} sess_state_t;
-
-typedef enum job_kind { JOB_NONE, JOB_CONNECT, JOB_DISCONNECT, JOB_FREE } job_kind_t;
-
-/* A message waiting for its transaction to become durable. */
-typedef struct held {
-    struct held *next;
-    uint64_t offset;
-    size_t len;
-    uint8_t data[];
-} held_t;
-
-/* One query of a set: a whole table (q NULL: its changes go out as they
- * are), or a compiled query (src/subs: filters and joins, evaluated
- * incrementally and shared by every session that subscribed to it). */
-typedef struct qtable {
-    uint32_t table_id; /* the table whose rows it returns */
-    char *name;        /* canonical name, lc_malloc'd */
-    bool event;
-    subs_query_t *q; /* a reference, or NULL */
-} qtable_t;
-
-/* A query set: its distinct queries, sorted by table name. */
-typedef struct qset {
-    uint32_t id;
-    uint32_t ntables;
-    qtable_t *tables;
-} qset_t;
-
-typedef struct session session_t;
-
-/* The sessions of one database (e->user). */
-typedef struct sess_db {
-    atomic_int refs;    /* e->user's, each session's, each hook call in flight */
-    pthread_mutex_t mu; /* guards head and gone */
-    session_t *head;
-    bool gone; /* api_sessions_free ran: no new sessions */
-    /* Sessions with at least one query set: with none, a commit costs one
-     * load (fan-out step 0). */
-    atomic_uint nsubscribed;
-    subs_mgr_t *subs; /* the compiled queries of every session */
-    /* The definition subs was compiled against (executor only). */
-    const mod_def_t *subs_def;
-    uint64_t subs_gen; /* db_def_generation when subs_def was taken */
-    bool subs_gen_seen;
-    api_t *api;
-    /* The fan-out queue and its thread (section "fan-out thread"). */
-    pthread_mutex_t fan_mu;
-    pthread_cond_t fan_work, fan_room;
-    struct fan_job *fan_head, *fan_tail;
-    uint32_t fan_len;
-    bool fan_running;
-    bool fan_stop; /* api_sessions_free ran: the thread leaves once idle */
-} sess_db_t;
-
-struct session {
-    api_t *api;
-    db_entry_t *e; /* our reference */
-    sess_db_t *sd; /* our reference */
-    net_ws_t *ws;  /* our reference (net_ws_accept's) */
-    atomic_int refs;
-    session_t *prev, *next; /* in sd's list, under sd->mu (invariant 3) */
-    bool listed;
-
-    /* Fixed before accept.  v1: the legacy protocol (session_v1 section);
-     * json: v1.json, text frames without a tag; light: ?light=true. */
-    bool v3, v1, json, light, confirmed, owner;
-    uint8_t compression;
-    uint8_t connection_id[16];
-    api_caller_t caller; /* identity, JWT payload, token */
-
-    pthread_mutex_t mu; /* guards the fields down to held_tail */
-    sess_state_t state;
-    bool connected;     /* db_connect accepted us: a disconnect is owed */
-    bool failed;        /* we sent a Close: input is ignored */
-    net_ws_msg_t **inq; /* input that came before OPEN */
-    uint32_t ninq, capinq;
-    held_t *held_head, *held_tail;
-    size_t held_bytes;
-
-    /* Executor only (invariant 4).  Sorted by id. */
-    qset_t *sets;
-    uint32_t nsets, capsets;
-    /* Items for this session in the fan-out queue: the executor adds, the
-     * fan-out thread subtracts once it has sent one. */
-    atomic_uint queued;
-
-    /* The worker queue (under W.mu). */
-    session_t *job_next;
-    job_kind_t job;
-};
-
-/* A decoded client payload; lives until its last message was handled. */
-typedef struct frame {
-    atomic_int refs;
-    lc_arena_t arena;
-    net_ws_msg_t *msg; /* released with the frame: it counts against net's pending limits */
-} frame_t;
-
-/* One client message handed to the executor. */
-typedef struct op {
-    session_t *s;
-    frame_t *f; /* NULL for reducer calls (db_call copies name and args) */
-    const net_client_msg_t *m;
-    const net_v1_client_msg_t *m1; /* v1 sessions: the message (in f) */
-    uint32_t request_id;
-} op_t;
 
 /* ---------------------------------------------------------------- worker pool
  *
@@ -395,7 +278,7 @@ static sess_db_t *sd_get(api_t *api, db_entry_t *e, bool create)
     return sd;
 }
 
-static void sess_ref(session_t *s)
+void sess__ref(session_t *s)
 {
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
 }
@@ -412,7 +295,7 @@ static void sess_unref(session_t *s)
         worker_post(s, JOB_FREE); /* invariant 5 */
 }
 
-static void qset_free(session_t *s, qset_t *q)
+void sess__qset_free(session_t *s, qset_t *q)
 {
     for (uint32_t i = 0; i < q->ntables; i++) {
         lc_free(q->tables[i].name);
@@ -422,7 +305,7 @@ static void qset_free(session_t *s, qset_t *q)
 }
 
 /* Keep sd->nsubscribed in step after s->nsets went from before. */
-static void sets_counted(session_t *s, uint32_t before)
+void sess__sets_counted(session_t *s, uint32_t before)
 {
     if (before == 0 && s->nsets > 0)
         atomic_fetch_add(&s->sd->nsubscribed, 1);
@@ -449,7 +332,7 @@ static void inq_free_all(session_t *s)
 static void session_free(session_t *s)
 {
     api_t *api = s->api;
-    for (uint32_t i = 0; i < s->nsets; i++) qset_free(s, &s->sets[i]);
+    for (uint32_t i = 0; i < s->nsets; i++) sess__qset_free(s, &s->sets[i]);
     atomic_fetch_sub(&api->stats.subscriptions, s->nsets);
     if (s->nsets > 0)
         atomic_fetch_sub(&s->sd->nsubscribed, 1);
@@ -532,7 +415,7 @@ int api__compress(uint8_t tag, const uint8_t *body, size_t n, lc_buf_t *out)
 }
 
 /* Close the socket for a failure of the session (1011 unless told). */
-static void fail_locked(session_t *s, int code, const char *reason)
+void sess__fail_locked(session_t *s, int code, const char *reason)
 {
     if (!s->failed) {
         s->failed = true;
@@ -544,7 +427,7 @@ static void fail_locked(session_t *s, int code, const char *reason)
 static void fail(session_t *s, int code, const char *reason)
 {
     pthread_mutex_lock(&s->mu);
-    fail_locked(s, code, reason);
+    sess__fail_locked(s, code, reason);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -568,7 +451,7 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
                 s->held_head = h;
             s->held_tail = h;
         } else {
-            fail_locked(s, NET_WS_POLICY, "too many messages waiting for durability");
+            sess__fail_locked(s, NET_WS_POLICY, "too many messages waiting for durability");
         }
     } else {
         net_ws_send(s->ws, !s->json, p, n); /* LC_EIO: closing; net handles slow clients */
@@ -602,7 +485,7 @@ static void fail(session_t *s, int code, const char *reason);
 /* b holds one message led by the tag 00: delivered now, or behind the
  * session's messages already in the fan-out queue (so that a client's
  * messages keep the order the executor made them in).  b is reset. */
-static void deliver(session_t *s, lc_buf_t *b, bool rows, uint64_t offset)
+void sess__deliver(session_t *s, lc_buf_t *b, bool rows, uint64_t offset)
 {
     if (atomic_load(&s->queued) == 0)
         deliver_bytes(s, b->data, b->len, rows, offset);
@@ -612,7 +495,7 @@ static void deliver(session_t *s, lc_buf_t *b, bool rows, uint64_t offset)
 }
 
 /* An encoder failed: the client would miss data, so it goes. */
-static void encode_failed(session_t *s, const lc_err_t *err)
+void sess__encode_failed(session_t *s, const lc_err_t *err)
 {
     lc_log_error("session: cannot encode a message: %s", err->msg);
     fail(s, NET_WS_INTERNAL_ERROR, "internal error: cannot encode a message");
@@ -676,7 +559,7 @@ static void fan_run(fan_job_t *j)
             deliver_bytes(s, it->msg, it->len, it->rows, it->offset);
             lc_free(it->msg);
         } else if (net_v2_encode_transaction_update(&b, true, it->sets, it->nsets, &err)) {
-            encode_failed(s, &err);
+            sess__encode_failed(s, &err);
         } else {
             deliver_bytes(s, b.data, b.len, true, it->offset);
         }
@@ -770,7 +653,7 @@ static void fan_push(sess_db_t *sd, fan_job_t *j)
     pthread_mutex_unlock(&sd->fan_mu);
 }
 
-/* Queue a finished message for s behind its queued items (deliver). */
+/* Queue a finished message for s behind its queued items (sess__deliver). */
 static int fan_message(session_t *s, const uint8_t *p, size_t n, bool rows, uint64_t offset)
 {
     fan_job_t *j = lc_calloc(1, sizeof *j);
@@ -783,7 +666,7 @@ static int fan_message(session_t *s, const uint8_t *p, size_t n, bool rows, uint
     }
     memcpy(copy, p, n);
     lc_arena_init(&j->arena, 0);
-    sess_ref(s);
+    sess__ref(s);
     atomic_fetch_add(&s->queued, 1);
     *it = (fan_item_t){.s = s, .msg = copy, .len = n, .rows = rows, .offset = offset};
     j->n = 1;
@@ -794,7 +677,7 @@ static int fan_message(session_t *s, const uint8_t *p, size_t n, bool rows, uint
 
 /* Cut s to its longest valid UTF-8 prefix (module messages are cut to a
  * fixed size, maybe inside a character). */
-static void utf8_trim(char *s)
+void sess__utf8_trim(char *s)
 {
     size_t n = strlen(s);
     while (n > 0 && !sats_utf8_valid(s, n)) n--;
@@ -837,7 +720,7 @@ static int rows_from_ptrs(lc_arena_t *a, const uint8_t *const *rows, const uint3
 }
 
 /* The same over a scan result (rows borrowed from rs). */
-static void rows_from_scan(const store_rows_t *rs, net_row_list_t *out)
+void sess__rows_from_scan(const store_rows_t *rs, net_row_list_t *out)
 {
     memset(out, 0, sizeof *out);
     if (rs->count == 0)
@@ -855,39 +738,17 @@ static void rows_from_scan(const store_rows_t *rs, net_row_list_t *out)
 
 /* The same over a compiled query's delta rows (shared by every subscriber
  * of the query until the next transaction). */
-static void rows_from_subs(const subs_rows_t *r, net_row_list_t *out)
+void sess__rows_from_subs(const subs_rows_t *r, net_row_list_t *out)
 {
     store_rows_t rs = {.data = {.data = (uint8_t *)r->data, .len = r->len},
                        .count = r->nrows,
                        .offsets = (uint32_t *)r->offsets};
-    rows_from_scan(&rs, out);
+    sess__rows_from_scan(&rs, out);
 }
 
 /* ---------------------------------------------------------------- transaction updates */
 
-/* One changed table of a transaction as wire row lists, built on first use
- * (step 2 of the fan-out). */
-typedef struct tx_table {
-    bool built;
-    int rc;
-    net_row_list_t ins, del;
-} tx_table_t;
-
-typedef struct tx_rows {
-    const store_changeset_t *cs;
-    tx_table_t *t; /* parallel to cs->tables */
-    lc_arena_t arena;
-    /* Compiled queries' delta rows copied into arena, by query: a fan-out
-     * job outlives the next subs_eval, which reuses their memory. */
-    lc_map_t query_rows;
-} tx_rows_t;
-
-/* A compiled query's delta rows, as tr's own copy. */
-typedef struct query_rows {
-    net_row_list_t ins, del;
-} query_rows_t;
-
-static int tx_rows_init(tx_rows_t *tr, const store_changeset_t *cs)
+int sess__tx_rows_init(tx_rows_t *tr, const store_changeset_t *cs)
 {
     tr->cs = cs;
     lc_arena_init(&tr->arena, 64 * 1024);
@@ -896,7 +757,7 @@ static int tx_rows_init(tx_rows_t *tr, const store_changeset_t *cs)
     return cs->ntables && !tr->t ? LC_ENOMEM : LC_OK;
 }
 
-static void tx_rows_free(tx_rows_t *tr)
+void sess__tx_rows_free(tx_rows_t *tr)
 {
     lc_map_free(&tr->query_rows);
     lc_arena_free(&tr->arena);
@@ -912,7 +773,7 @@ static int rows_copy(lc_arena_t *a, const subs_rows_t *r, net_row_list_t *out)
         if (!c.data || !c.offsets)
             return LC_ENOMEM;
     }
-    rows_from_subs(&c, out);
+    sess__rows_from_subs(&c, out);
     return LC_OK;
 }
 
@@ -932,8 +793,8 @@ static int tx_query_rows(tx_rows_t *tr, const subs_query_t *q, const subs_rows_t
 }
 
 /* The changes of table_id in the transaction; NULL if it did not change. */
-static const tx_table_t *tx_rows_table(tx_rows_t *tr, uint32_t table_id,
-                                       const store_table_changes_t **changes)
+const tx_table_t *sess__tx_rows_table(tx_rows_t *tr, uint32_t table_id,
+                                      const store_table_changes_t **changes)
 {
     const store_changeset_t *cs = tr->cs;
     uint32_t lo = 0, hi = cs->ntables; /* cs->tables is ordered by table id */
@@ -994,7 +855,7 @@ static int session_updates(session_t *s, tx_rows_t *tr, net_query_set_update_t *
                                                 .deletes = event ? (net_row_list_t){0} : qr->del};
                 continue;
             }
-            const tx_table_t *t = tx_rows_table(tr, q->tables[j].table_id, &c);
+            const tx_table_t *t = sess__tx_rows_table(tr, q->tables[j].table_id, &c);
             if (!t || (c->ninserts == 0 && (event || c->ndeletes == 0)))
                 continue;
             if (t->rc)
@@ -1098,13 +959,6 @@ int api__parse_query(const char *q, char *table, size_t cap)
     return *p == '\0' ? kind : LC_EUNSUPPORTED;
 }
 
-/* The tables a query set reads, while it is being resolved (names
- * borrowed from the module definition: valid during this executor job). */
-typedef struct tlist {
-    qtable_t *t;
-    uint32_t n, cap;
-} tlist_t;
-
 static int tlist_add(tlist_t *l, uint32_t table_id, const char *name, bool event)
 {
     for (uint32_t i = 0; i < l->n; i++)
@@ -1117,8 +971,8 @@ static int tlist_add(tlist_t *l, uint32_t table_id, const char *name, bool event
 }
 
 /* Drop a list being resolved: its compiled queries' references too (those
- * that went into a set were cleared by add_set). */
-static void tlist_free(session_t *s, tlist_t *l)
+ * that went into a set were cleared by sess__add_set). */
+void sess__tlist_free(session_t *s, tlist_t *l)
 {
     for (uint32_t i = 0; i < l->n; i++) subs_release(s->sd->subs, l->t[i].q);
     lc_free(l->t);
@@ -1127,7 +981,7 @@ static void tlist_free(session_t *s, tlist_t *l)
 
 /* Before compiled queries are used on the executor: if a publish replaced
  * the module definition they borrow, recompile them against the new one. */
-static void subs_sync(sess_db_t *sd, db_t *db)
+void sess__subs_sync(sess_db_t *sd, db_t *db)
 {
     /* The generation, not the address: a new definition may be allocated
      * where the old one was. */
@@ -1150,7 +1004,7 @@ static int compile_query(session_t *s, db_t *db, const char *text, tlist_t *l, l
     for (int i = 0; i < 32; i++) who.sender[i] = s->caller.claims.identity.le[31 - i];
     const mod_def_t *def = db_def(db); /* stable on the executor */
     subs_query_t *q;
-    subs_sync(s->sd, db);
+    sess__subs_sync(s->sd, db);
     int rc = subs_compile(s->sd->subs, NULL, def, db_store(db), text, &who, &q, err);
     if (rc)
         return rc;
@@ -1191,8 +1045,8 @@ static bool visible(const session_t *s, const mod_table_t *t)
 
 /* Resolve one query into l.  all_ok: SELECT * FROM * is allowed (Subscribe
  * only).  On error err holds the message for the client. */
-static int resolve_query(session_t *s, db_t *db, const char *q, bool all_ok, tlist_t *l,
-                         lc_err_t *err)
+int sess__resolve_query(session_t *s, db_t *db, const char *q, bool all_ok, tlist_t *l,
+                        lc_err_t *err)
 {
     char name[TABLE_NAME_MAX];
     int kind = api__parse_query(q, name, sizeof name);
@@ -1249,9 +1103,9 @@ static int query_rows(const subs_query_t *q, store_view_t *v, store_rows_t *out,
 }
 
 /* Current rows of l's tables, read in one view at *offset: rows[i] for
- * table i (caller frees with scans_free). */
-static int scan_tables(db_t *db, const tlist_t *l, store_rows_t **rows, uint64_t *offset,
-                       lc_err_t *err)
+ * table i (caller frees with sess__scans_free). */
+int sess__scan_tables(db_t *db, const tlist_t *l, store_rows_t **rows, uint64_t *offset,
+                      lc_err_t *err)
 {
     *rows = l->n ? lc_calloc(l->n, sizeof **rows) : NULL;
     if (l->n && !*rows)
@@ -1269,7 +1123,7 @@ static int scan_tables(db_t *db, const tlist_t *l, store_rows_t **rows, uint64_t
     return rc;
 }
 
-static void scans_free(store_rows_t *rows, uint32_t n)
+void sess__scans_free(store_rows_t *rows, uint32_t n)
 {
     for (uint32_t i = 0; rows && i < n; i++) store_rows_free(&rows[i]);
     lc_free(rows);
@@ -1288,7 +1142,7 @@ static int table_rows(const tlist_t *l, const store_rows_t *rows, bool keep_empt
         if (rows[i].count == 0 && !keep_empty)
             continue;
         (*out)[*n].table = l->t[i].name;
-        rows_from_scan(&rows[i], &(*out)[*n].rows);
+        sess__rows_from_scan(&rows[i], &(*out)[*n].rows);
         (*n)++;
     }
     return LC_OK;
@@ -1299,7 +1153,7 @@ static int qtable_cmp(const void *a, const void *b)
     return strcmp(((const qtable_t *)a)->name, ((const qtable_t *)b)->name);
 }
 
-static qset_t *find_set(session_t *s, uint32_t id, uint32_t *pos)
+qset_t *sess__find_set(session_t *s, uint32_t id, uint32_t *pos)
 {
     uint32_t lo = 0, hi = s->nsets;
     while (lo < hi) {
@@ -1316,10 +1170,10 @@ static qset_t *find_set(session_t *s, uint32_t id, uint32_t *pos)
 
 /* Register query set id over l's queries (names copied, sorted; the
  * compiled queries' references move from l to the set). */
-static int add_set(session_t *s, uint32_t id, tlist_t *l)
+int sess__add_set(session_t *s, uint32_t id, tlist_t *l)
 {
     uint32_t pos;
-    find_set(s, id, &pos);
+    sess__find_set(s, id, &pos);
     if (lc_grow(&s->sets, &s->capsets, s->nsets, sizeof *s->sets, 4))
         return LC_ENOMEM;
     qset_t q = {id, l->n, l->n ? lc_calloc(l->n, sizeof(qtable_t)) : NULL};
@@ -1330,7 +1184,7 @@ static int add_set(session_t *s, uint32_t id, tlist_t *l)
         if (!(q.tables[i].name = lc_strdup(l->t[i].name))) {
             for (uint32_t j = 0; j <= i; j++) q.tables[j].q = NULL; /* still l's */
             q.ntables = i;
-            qset_free(s, &q);
+            sess__qset_free(s, &q);
             return LC_ENOMEM;
         }
     }
@@ -1338,14 +1192,14 @@ static int add_set(session_t *s, uint32_t id, tlist_t *l)
     memmove(&s->sets[pos + 1], &s->sets[pos], (s->nsets - pos) * sizeof *s->sets);
     s->sets[pos] = q;
     s->nsets++;
-    sets_counted(s, s->nsets - 1);
+    sess__sets_counted(s, s->nsets - 1);
     for (uint32_t i = 0; i < l->n; i++) l->t[i].q = NULL; /* the set's references now */
     return LC_OK;
 }
 
 /* ---------------------------------------------------------------- client messages (executor) */
 
-static bool sess_live(session_t *s)
+bool sess__live(session_t *s)
 {
     pthread_mutex_lock(&s->mu);
     bool ok = s->state == SS_OPEN && !s->failed;
@@ -1359,9 +1213,9 @@ static void sub_error(session_t *s, const net_client_msg_t *m, const char *msg)
     lc_err_t err;
     lc_buf_init(&b);
     if (net_v2_encode_subscription_error(&b, true, true, m->request_id, m->query_set_id, msg, &err))
-        encode_failed(s, &err);
+        sess__encode_failed(s, &err);
     else
-        deliver(s, &b, false, 0);
+        sess__deliver(s, &b, false, 0);
     lc_buf_free(&b);
 }
 
@@ -1369,7 +1223,7 @@ static void do_subscribe(session_t *s, db_t *db, const net_client_msg_t *m)
 {
     lc_err_t err;
     char msg[96];
-    if (find_set(s, m->query_set_id, NULL)) {
+    if (sess__find_set(s, m->query_set_id, NULL)) {
         snprintf(msg, sizeof msg, "query set id %u is already in use", m->query_set_id);
         sub_error(s, m, msg);
         return;
@@ -1383,32 +1237,32 @@ static void do_subscribe(session_t *s, db_t *db, const net_client_msg_t *m)
     lc_buf_init(&b);
     int rc = LC_OK;
     for (uint32_t i = 0; rc == LC_OK && i < m->nqueries; i++)
-        rc = resolve_query(s, db, m->queries[i], true, &l, &err);
+        rc = sess__resolve_query(s, db, m->queries[i], true, &l, &err);
     if (rc == LC_OK)
-        rc = scan_tables(db, &l, &rows, &offset, &err);
+        rc = sess__scan_tables(db, &l, &rows, &offset, &err);
     if (rc == LC_OK && table_rows(&l, rows, false, &tr, &ntr))
         rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
     if (rc == LC_OK &&
         (rc = net_v2_encode_subscribe_applied(&b, true, m->request_id, m->query_set_id, tr, ntr,
                                               &err)) == LC_OK &&
-        (rc = add_set(s, m->query_set_id, &l)) != LC_OK)
+        (rc = sess__add_set(s, m->query_set_id, &l)) != LC_OK)
         lc_err_set(&err, rc, "out of memory");
     if (rc == LC_OK) {
         atomic_fetch_add(&s->api->stats.subscriptions, 1);
-        deliver(s, &b, true, offset);
+        sess__deliver(s, &b, true, offset);
     } else {
         sub_error(s, m, err.msg);
     }
     lc_buf_free(&b);
     lc_free(tr);
-    scans_free(rows, l.n);
-    tlist_free(s, &l);
+    sess__scans_free(rows, l.n);
+    sess__tlist_free(s, &l);
 }
 
 static void do_unsubscribe(session_t *s, db_t *db, const net_client_msg_t *m)
 {
     uint32_t pos;
-    qset_t *q = find_set(s, m->query_set_id, &pos);
+    qset_t *q = sess__find_set(s, m->query_set_id, &pos);
     if (!q) {
         char msg[96];
         snprintf(msg, sizeof msg, "Subscription not found: query set id %u", m->query_set_id);
@@ -1424,7 +1278,7 @@ static void do_unsubscribe(session_t *s, db_t *db, const net_client_msg_t *m)
     lc_err_t err;
     lc_buf_t b;
     lc_buf_init(&b);
-    int rc = with_rows ? scan_tables(db, &l, &rows, &offset, &err) : LC_OK;
+    int rc = with_rows ? sess__scan_tables(db, &l, &rows, &offset, &err) : LC_OK;
     if (rc == LC_OK && with_rows && table_rows(&l, rows, false, &tr, &ntr))
         rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
     if (rc == LC_OK)
@@ -1432,18 +1286,18 @@ static void do_unsubscribe(session_t *s, db_t *db, const net_client_msg_t *m)
                                                tr, ntr, &err);
     if (rc == LC_OK) {
         /* Rows or not, it waits behind held updates of the set (FIFO). */
-        deliver(s, &b, true, offset);
-        qset_free(s, q);
+        sess__deliver(s, &b, true, offset);
+        sess__qset_free(s, q);
         memmove(q, q + 1, (s->nsets - pos - 1) * sizeof *q);
         s->nsets--;
-        sets_counted(s, s->nsets + 1);
+        sess__sets_counted(s, s->nsets + 1);
         atomic_fetch_sub(&s->api->stats.subscriptions, 1);
     } else {
         sub_error(s, m, err.msg);
     }
     lc_buf_free(&b);
     lc_free(tr);
-    scans_free(rows, l.n);
+    sess__scans_free(rows, l.n);
 }
 
 static void do_one_off(session_t *s, db_t *db, const net_client_msg_t *m)
@@ -1456,24 +1310,24 @@ static void do_one_off(session_t *s, db_t *db, const net_client_msg_t *m)
     lc_err_t err;
     lc_buf_t b;
     lc_buf_init(&b);
-    int rc = resolve_query(s, db, m->query, false, &l, &err);
+    int rc = sess__resolve_query(s, db, m->query, false, &l, &err);
     if (rc == LC_OK)
-        rc = scan_tables(db, &l, &rows, &offset, &err);
+        rc = sess__scan_tables(db, &l, &rows, &offset, &err);
     if (rc == LC_OK && table_rows(&l, rows, true, &tr, &ntr)) /* exactly one, even empty */
         rc = lc_err_set(&err, LC_ENOMEM, "out of memory");
     if (rc == LC_OK)
         rc = net_v2_encode_one_off_result(&b, true, m->request_id, NULL, tr, ntr, &err);
     if (rc == LC_OK) {
-        deliver(s, &b, true, offset);
+        sess__deliver(s, &b, true, offset);
     } else if (net_v2_encode_one_off_result(&b, true, m->request_id, err.msg, NULL, 0, &err)) {
-        encode_failed(s, &err);
+        sess__encode_failed(s, &err);
     } else {
-        deliver(s, &b, false, 0);
+        sess__deliver(s, &b, false, 0);
     }
     lc_buf_free(&b);
     lc_free(tr);
-    scans_free(rows, l.n);
-    tlist_free(s, &l);
+    sess__scans_free(rows, l.n);
+    sess__tlist_free(s, &l);
 }
 
 static void do_procedure(session_t *s, const net_client_msg_t *m)
@@ -1483,13 +1337,13 @@ static void do_procedure(session_t *s, const net_client_msg_t *m)
     lc_buf_init(&b);
     if (net_v2_encode_procedure_result(&b, true, "procedures are not supported yet", NULL, 0, 0, 0,
                                        m->request_id, &err))
-        encode_failed(s, &err);
+        sess__encode_failed(s, &err);
     else
-        deliver(s, &b, false, 0);
+        sess__deliver(s, &b, false, 0);
     lc_buf_free(&b);
 }
 
-static void frame_unref(frame_t *f)
+void sess__frame_unref(frame_t *f)
 {
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
         return;
@@ -1498,10 +1352,10 @@ static void frame_unref(frame_t *f)
     lc_free(f);
 }
 
-static void op_free(op_t *op)
+void sess__op_free(op_t *op)
 {
     if (op->f)
-        frame_unref(op->f);
+        sess__frame_unref(op->f);
     sess_unref(op->s);
     lc_free(op);
 }
@@ -1511,8 +1365,8 @@ static void exec_op(void *arg, db_t *db)
 {
     op_t *op = arg;
     session_t *s = op->s;
-    if (sess_live(s)) {
-        subs_sync(s->sd, db);
+    if (sess__live(s)) {
+        sess__subs_sync(s->sd, db);
         switch (op->m->kind) {
         case NET_CM_SUBSCRIBE:
             do_subscribe(s, db, op->m);
@@ -1531,7 +1385,7 @@ static void exec_op(void *arg, db_t *db)
             break;
         }
     }
-    op_free(op);
+    sess__op_free(op);
 }
 
 /* db_call's callback: the caller's one ReducerResult (steps 4, 7). */
@@ -1545,13 +1399,13 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     atomic_fetch_add(&api->stats.reducer_us, o->wall_us);
     if (o->status != MOD_OK)
         atomic_fetch_add(&api->stats.reducer_errors, 1);
-    if (!sess_live(s)) {
-        op_free(op);
+    if (!sess__live(s)) {
+        sess__op_free(op);
         return;
     }
     char text[sizeof o->message];
     snprintf(text, sizeof text, "%s", o->message);
-    utf8_trim(text);
+    sess__utf8_trim(text);
     net_reducer_outcome_t out = {.message = text};
     net_query_set_update_t *sets = NULL;
     tx_rows_t tr = {.cs = res->cs};
@@ -1567,7 +1421,7 @@ static void reducer_done(void *arg, const db_call_result_t *res)
          * per-call row lists (a 64 KiB arena each). */
         if (res->cs && res->tx_offset && s->nsets > 0) {
             lc_arena_free(&tr.arena);
-            if ((rc = tx_rows_init(&tr, res->cs)) == LC_OK)
+            if ((rc = sess__tx_rows_init(&tr, res->cs)) == LC_OK)
                 rc = session_updates(s, &tr, &sets, &out.nsets);
             out.sets = sets;
         }
@@ -1596,480 +1450,12 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     else
         rc = net_v2_encode_reducer_result(&b, true, op->request_id, res->timestamp_us, &out, &err);
     if (rc)
-        encode_failed(s, &err);
+        sess__encode_failed(s, &err);
     else
-        deliver(s, &b, o->status == MOD_OK, o->status == MOD_OK ? res->tx_offset : 0);
+        sess__deliver(s, &b, o->status == MOD_OK, o->status == MOD_OK ? res->tx_offset : 0);
     lc_buf_free(&b);
-    tx_rows_free(&tr);
-    op_free(op);
-}
-
-/* ---------------------------------------------------------------- v1 (protocol.md §6, §4.8)
- *
- * A v1 session shares the machinery above: its Subscribe/SubscribeSingle/
- * SubscribeMulti become query sets (the legacy Subscribe's set has the id
- * V1_LEGACY_SET and is replaced by the next Subscribe), reads run on the
- * executor, messages go through deliver.  What differs is the codec
- * (net_v1_*), and that execution errors never close the connection: a
- * failed call is a TransactionUpdate with status Failed.  Calls whose
- * arguments came as JSON are converted on the executor first and queued
- * from there, behind messages of the same client queued meanwhile. */
-
-#define V1_LEGACY_SET UINT32_MAX
-
-static void v1_send(session_t *s, const net_v1_server_msg_t *m, bool rows, uint64_t offset)
-{
-    lc_buf_t b;
-    lc_err_t err;
-    lc_buf_init(&b);
-    if (net_v1_encode_server(&b, s->json, true, m, &err))
-        encode_failed(s, &err);
-    else
-        deliver(s, &b, rows, offset);
-    lc_buf_free(&b);
-}
-
-static void v1_sub_error(session_t *s, const net_v1_client_msg_t *m, const char *msg)
-{
-    net_v1_server_msg_t r = {.kind = NET_V1_SM_SUBSCRIPTION_ERROR,
-                             .request_id = m->request_id,
-                             .has_request_id = true,
-                             .query_id = m->query_id,
-                             .has_query_id = m->kind != NET_V1_CM_SUBSCRIBE,
-                             .error = msg};
-    v1_send(s, &r, false, 0);
-}
-
-/* The row type of table name, for JSON rows (executor). */
-static void v1_row_type(db_t *db, const char *name, net_v1_table_update_t *t)
-{
-    const mod_def_t *def = db_def(db);
-    const mod_table_t *mt = def ? mod_def_table(def, name) : NULL;
-    t->ts = def ? &def->typespace : NULL;
-    t->row_type = mt ? mt->row_type : NULL;
-}
-
-/* v1 TableUpdates of a scan: rows as inserts, or as deletes. */
-static int v1_tables(db_t *db, const tlist_t *l, const store_rows_t *rows, bool keep_empty,
-                     bool as_deletes, net_v1_table_update_t **out, uint32_t *n)
-{
-    *out = l->n ? lc_calloc(l->n, sizeof **out) : NULL;
-    *n = 0;
-    if (l->n && !*out)
-        return LC_ENOMEM;
-    for (uint32_t i = 0; i < l->n; i++) {
-        if (rows[i].count == 0 && !keep_empty)
-            continue;
-        net_v1_table_update_t *t = &(*out)[(*n)++];
-        t->table_id = l->t[i].table_id;
-        t->table_name = l->t[i].name;
-        v1_row_type(db, l->t[i].name, t);
-        rows_from_scan(&rows[i], as_deletes ? &t->deletes : &t->inserts);
-    }
-    return LC_OK;
-}
-
-static void v1_drop_set(session_t *s, uint32_t pos)
-{
-    qset_free(s, &s->sets[pos]);
-    memmove(&s->sets[pos], &s->sets[pos + 1], (s->nsets - pos - 1) * sizeof *s->sets);
-    s->nsets--;
-    sets_counted(s, s->nsets + 1);
-    atomic_fetch_sub(&s->api->stats.subscriptions, 1);
-}
-
-/* The current rows of l's tables as v1 TableUpdates (executor): scan, then
- * convert.  The caller frees *tu and the scans (scans_free(*rows, l->n)). */
-static int v1_scan(db_t *db, const tlist_t *l, bool keep_empty, bool as_deletes,
-                   store_rows_t **rows, net_v1_table_update_t **tu, uint32_t *ntu, uint64_t *offset,
-                   lc_err_t *err)
-{
-    int rc = scan_tables(db, l, rows, offset, err);
-    if (rc == LC_OK && v1_tables(db, l, *rows, keep_empty, as_deletes, tu, ntu))
-        rc = lc_err_set(err, LC_ENOMEM, "out of memory");
-    return rc;
-}
-
-/* Subscribe (the legacy set), SubscribeSingle and SubscribeMulti. */
-static void v1_subscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
-{
-    uint64_t t0 = lc_now_mono_us();
-    bool legacy = m->kind == NET_V1_CM_SUBSCRIBE, single = m->kind == NET_V1_CM_SUBSCRIBE_SINGLE;
-    uint32_t id = legacy ? V1_LEGACY_SET : m->query_id, pos;
-    lc_err_t err;
-    if (!legacy && find_set(s, id, NULL)) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "query id %u is already in use", id);
-        v1_sub_error(s, m, msg);
-        return;
-    }
-    tlist_t l = {0};
-    store_rows_t *rows = NULL;
-    net_v1_table_update_t *tu = NULL;
-    uint32_t ntu = 0;
-    uint64_t offset = 0;
-    int rc = LC_OK;
-    for (uint32_t i = 0; rc == LC_OK && i < m->nqueries; i++)
-        rc = resolve_query(s, db, m->queries[i], legacy, &l, &err);
-    if (rc == LC_OK)
-        rc = v1_scan(db, &l, single, false, &rows, &tu, &ntu, &offset, &err);
-    if (rc == LC_OK && legacy && find_set(s, id, &pos))
-        v1_drop_set(s, pos); /* Subscribe replaces the whole legacy set */
-    if (rc == LC_OK && (rc = add_set(s, id, &l)))
-        lc_err_set(&err, rc, "out of memory");
-    if (rc == LC_OK) {
-        atomic_fetch_add(&s->api->stats.subscriptions, 1);
-        net_v1_server_msg_t r = {.kind = legacy   ? NET_V1_SM_INITIAL_SUBSCRIPTION
-                                         : single ? NET_V1_SM_SUBSCRIBE_APPLIED
-                                                  : NET_V1_SM_SUBSCRIBE_MULTI_APPLIED,
-                                 .request_id = m->request_id,
-                                 .query_id = m->query_id,
-                                 .duration_us = (int64_t)(lc_now_mono_us() - t0),
-                                 .ntables = ntu,
-                                 .tables = tu};
-        v1_send(s, &r, true, offset);
-    } else {
-        v1_sub_error(s, m, err.msg);
-    }
-    lc_free(tu);
-    scans_free(rows, l.n);
-    tlist_free(s, &l);
-}
-
-/* Unsubscribe and UnsubscribeMulti: the set's rows come back as deletes. */
-static void v1_unsubscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
-{
-    uint64_t t0 = lc_now_mono_us();
-    uint32_t pos;
-    qset_t *q = find_set(s, m->query_id, &pos);
-    bool single = m->kind == NET_V1_CM_UNSUBSCRIBE;
-    if (!q || (single && q->ntables != 1)) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "Subscription not found: query id %u", m->query_id);
-        v1_sub_error(s, m, msg);
-        return;
-    }
-    tlist_t l = {q->tables, q->ntables, q->ntables};
-    store_rows_t *rows = NULL;
-    net_v1_table_update_t *tu = NULL;
-    uint32_t ntu = 0;
-    uint64_t offset = 0;
-    lc_err_t err;
-    int rc = v1_scan(db, &l, single, true, &rows, &tu, &ntu, &offset, &err);
-    if (rc == LC_OK) {
-        net_v1_server_msg_t r = {.kind = single ? NET_V1_SM_UNSUBSCRIBE_APPLIED
-                                                : NET_V1_SM_UNSUBSCRIBE_MULTI_APPLIED,
-                                 .request_id = m->request_id,
-                                 .query_id = m->query_id,
-                                 .duration_us = (int64_t)(lc_now_mono_us() - t0),
-                                 .ntables = ntu,
-                                 .tables = tu};
-        v1_send(s, &r, true, offset);
-    } else {
-        v1_sub_error(s, m, err.msg);
-    }
-    lc_free(tu);
-    scans_free(rows, l.n);
-    if (rc == LC_OK)
-        v1_drop_set(s, pos);
-}
-
-static void v1_one_off(session_t *s, db_t *db, const net_v1_client_msg_t *m)
-{
-    uint64_t t0 = lc_now_mono_us();
-    tlist_t l = {0};
-    store_rows_t *rows = NULL;
-    net_v1_table_update_t *tu = NULL;
-    uint32_t ntu = 0;
-    uint64_t offset = 0;
-    lc_err_t err;
-    int rc = m->nqueries == 1 ? resolve_query(s, db, m->queries[0], false, &l, &err)
-                              : lc_err_set(&err, LC_EINVAL, "no query");
-    if (rc == LC_OK)
-        rc = v1_scan(db, &l, true, false, &rows, &tu, &ntu, &offset, &err);
-    net_v1_server_msg_t r = {.kind = NET_V1_SM_ONE_OFF_QUERY_RESPONSE,
-                             .message_id = m->message_id,
-                             .message_id_len = m->message_id_len,
-                             .error = rc ? err.msg : NULL,
-                             .ntables = rc ? 0 : ntu,
-                             .tables = tu,
-                             .duration_us = (int64_t)(lc_now_mono_us() - t0)};
-    v1_send(s, &r, rc == LC_OK, offset);
-    lc_free(tu);
-    scans_free(rows, l.n);
-    tlist_free(s, &l);
-}
-
-/* The v1 TableUpdates of session s for a transaction: one per changed
- * table any of its sets reads (tr's arena). */
-static int v1_updates(session_t *s, tx_rows_t *tr, net_v1_table_update_t **out, uint32_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    uint32_t cap = 0;
-    for (uint32_t i = 0; i < s->nsets; i++) cap += s->sets[i].ntables;
-    if (cap == 0)
-        return LC_OK;
-    net_v1_table_update_t *tu = lc_arena_zalloc(&tr->arena, cap * sizeof *tu);
-    if (!tu)
-        return LC_ENOMEM;
-    for (uint32_t i = 0; i < s->nsets; i++) {
-        for (uint32_t j = 0; j < s->sets[i].ntables; j++) {
-            const qtable_t *q = &s->sets[i].tables[j];
-            const store_table_changes_t *c;
-            subs_rows_t ins, del;
-            if (q->q) { /* compiled queries are not merged by table */
-                if (!subs_delta(q->q, &ins, &del))
-                    continue;
-                net_v1_table_update_t *u = &tu[(*n)++];
-                u->table_id = q->table_id;
-                u->table_name = q->name;
-                v1_row_type(s->e->db, q->name, u);
-                rows_from_subs(&ins, &u->inserts);
-                rows_from_subs(&del, &u->deletes);
-                continue;
-            }
-            const tx_table_t *t = tx_rows_table(tr, q->table_id, &c);
-            bool seen = false;
-            for (uint32_t k = 0; k < *n && !seen; k++) seen = tu[k].table_id == q->table_id;
-            if (seen || !t || (c->ninserts == 0 && c->ndeletes == 0))
-                continue;
-            if (t->rc)
-                return t->rc;
-            net_v1_table_update_t *u = &tu[(*n)++];
-            u->table_id = q->table_id;
-            u->table_name = q->name;
-            v1_row_type(s->e->db, q->name, u);
-            u->inserts = t->ins;
-            u->deletes = t->del;
-        }
-    }
-    *out = tu;
-    return LC_OK;
-}
-
-/* A non-caller's update (§4.8): light when asked or for V10 modules
- * (which hide reducer details from others); full otherwise. */
-static void v1_fanout(session_t *s, tx_rows_t *tr, const store_changeset_t *cs,
-                      const mod_caller_t *caller)
-{
-    net_v1_table_update_t *tu;
-    uint32_t n;
-    lc_err_t err;
-    if (v1_updates(s, tr, &tu, &n)) {
-        lc_err_set(&err, LC_ENOMEM, "out of memory");
-        encode_failed(s, &err);
-        return;
-    }
-    if (n == 0)
-        return;
-    const mod_def_t *def = db_def(s->e->db);
-    bool light = s->light || !def || def->version == MOD_DEF_V10;
-    net_v1_server_msg_t m = {.kind = light ? NET_V1_SM_TRANSACTION_UPDATE_LIGHT
-                                           : NET_V1_SM_TRANSACTION_UPDATE,
-                             .status = NET_V1_COMMITTED,
-                             .ntables = n,
-                             .tables = tu,
-                             .timestamp_us = caller ? caller->timestamp_us : lc_now_wall_us(),
-                             .identity = caller ? caller->identity : NULL,
-                             .connection_id = caller ? caller->connection_id : NULL,
-                             .reducer_name = "",
-                             .reducer_id = UINT32_MAX};
-    v1_send(s, &m, true, cs->tx_offset);
-}
-
-/* db_call's callback for a v1 caller: its TransactionUpdate, committed or
- * failed (§4.8); NoSuccessNotify drops an empty success. */
-static void v1_reducer_done(void *arg, const db_call_result_t *res)
-{
-    op_t *op = arg;
-    session_t *s = op->s;
-    const net_v1_client_msg_t *m = op->m1;
-    const mod_outcome_t *o = &res->outcome;
-    atomic_fetch_add(&s->api->stats.reducer_calls, 1);
-    atomic_fetch_add(&s->api->stats.reducer_us, o->wall_us);
-    if (o->status != MOD_OK)
-        atomic_fetch_add(&s->api->stats.reducer_errors, 1);
-    if (!sess_live(s)) {
-        op_free(op);
-        return;
-    }
-    char text[sizeof o->message];
-    snprintf(text, sizeof text, "%s", o->message);
-    utf8_trim(text);
-    const mod_def_t *def = db_def(s->e->db);
-    const mod_reducer_t *r = def ? mod_def_reducer(def, m->name) : NULL;
-    tx_rows_t tr = {.cs = res->cs};
-    lc_arena_init(&tr.arena, 4096);
-    net_v1_table_update_t *tu = NULL;
-    uint32_t n = 0;
-    int rc = LC_OK;
-    bool ok = o->status == MOD_OK;
-    if (ok && res->cs && res->tx_offset) {
-        lc_arena_free(&tr.arena);
-        if ((rc = tx_rows_init(&tr, res->cs)) == LC_OK)
-            rc = v1_updates(s, &tr, &tu, &n);
-    }
-    net_v1_server_msg_t u = {.kind = NET_V1_SM_TRANSACTION_UPDATE,
-                             .status = ok ? NET_V1_COMMITTED : NET_V1_FAILED,
-                             .error = text,
-                             .ntables = n,
-                             .tables = tu,
-                             .timestamp_us = res->timestamp_us,
-                             .identity = s->caller.claims.identity.le,
-                             .connection_id = s->connection_id,
-                             .reducer_name = m->name,
-                             .reducer_id = r ? r->id : UINT32_MAX,
-                             .args = m->args,
-                             .args_len = m->args_len,
-                             .request_id = m->request_id,
-                             .duration_us = (int64_t)o->wall_us};
-    if (rc) {
-        lc_err_t err;
-        lc_err_set(&err, rc, "out of memory");
-        encode_failed(s, &err);
-    } else if (!(ok && n == 0 && m->flags == NET_V1_NO_SUCCESS_NOTIFY)) {
-        v1_send(s, &u, ok, ok ? res->tx_offset : 0);
-    }
-    tx_rows_free(&tr);
-    op_free(op);
-}
-
-static void caller_of(session_t *s, mod_caller_t *c)
-{
-    memset(c, 0, sizeof *c);
-    c->timestamp_us = lc_now_wall_us();
-    memcpy(c->identity, s->caller.claims.identity.le, 32);
-    memcpy(c->connection_id, s->connection_id, 16);
-}
-
-/* Answer a call that was never made (v1_reducer_done owns op). */
-static void v1_call_refused(op_t *op, const char *fmt, const char *name, const char *why)
-{
-    db_call_result_t res;
-    memset(&res, 0, sizeof res);
-    res.outcome.status = MOD_BAD_REQUEST;
-    snprintf(res.outcome.message, sizeof res.outcome.message, fmt, name, why);
-    res.timestamp_us = lc_now_wall_us();
-    v1_reducer_done(op, &res);
-}
-
-/* A call with JSON arguments (executor): to BSATN through the reducer's
- * parameter types, then queued. */
-static void v1_json_call(op_t *op, db_t *db)
-{
-    const net_v1_client_msg_t *m = op->m1;
-    const mod_def_t *def = db_def(db);
-    const mod_reducer_t *r = def ? mod_def_reducer(def, m->name) : NULL;
-    if (!r) {
-        v1_call_refused(op, "no such reducer `%.200s`%s", m->name, "");
-        return;
-    }
-    lc_arena_t a;
-    lc_arena_init(&a, 0);
-    lc_buf_t args;
-    lc_buf_init(&args);
-    sats_value_t v;
-    lc_err_t e;
-    const char *text = m->args_len ? (const char *)m->args : "[]";
-    size_t len = m->args_len ? m->args_len : 2;
-    if (sats_json_decode(&a, text, len, &def->typespace, r->params, &v, &e) ||
-        sats_bsatn_encode(&args, &def->typespace, r->params, &v, &e)) {
-        v1_call_refused(op, "invalid arguments for reducer `%s`: %.300s", m->name, e.msg);
-    } else {
-        mod_caller_t c;
-        caller_of(op->s, &c);
-        if (db_call(db, m->name, args.data, args.len, &c, v1_reducer_done, op))
-            v1_call_refused(op, "cannot call reducer `%.200s`: %s", m->name, "module exited");
-    }
-    lc_buf_free(&args);
-    lc_arena_free(&a);
-}
-
-/* Every v1 message but a BSATN call, on the executor. */
-static void v1_exec(void *arg, db_t *db)
-{
-    op_t *op = arg;
-    session_t *s = op->s;
-    const net_v1_client_msg_t *m = op->m1;
-    if (!sess_live(s)) {
-        op_free(op);
-        return;
-    }
-    subs_sync(s->sd, db);
-    switch (m->kind) {
-    case NET_V1_CM_CALL_REDUCER:
-        v1_json_call(op, db); /* owns op */
-        return;
-    case NET_V1_CM_SUBSCRIBE:
-    case NET_V1_CM_SUBSCRIBE_SINGLE:
-    case NET_V1_CM_SUBSCRIBE_MULTI:
-        v1_subscribe(s, db, m);
-        break;
-    case NET_V1_CM_UNSUBSCRIBE:
-    case NET_V1_CM_UNSUBSCRIBE_MULTI:
-        v1_unsubscribe(s, db, m);
-        break;
-    case NET_V1_CM_ONE_OFF_QUERY:
-        v1_one_off(s, db, m);
-        break;
-    case NET_V1_CM_CALL_PROCEDURE: {
-        net_v1_server_msg_t r = {.kind = NET_V1_SM_PROCEDURE_RESULT,
-                                 .error = "procedures are not supported yet",
-                                 .request_id = m->request_id};
-        v1_send(s, &r, false, 0);
-        break;
-    }
-    }
-    op_free(op);
-}
-
-static int v1_submit(session_t *s, frame_t *f, const net_v1_client_msg_t *m)
-{
-    op_t *op = lc_calloc(1, sizeof *op);
-    if (!op)
-        return LC_ENOMEM;
-    op->s = s;
-    op->f = f;
-    op->m1 = m;
-    op->request_id = m->request_id;
-    sess_ref(s);
-    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
-    int rc;
-    if (m->kind == NET_V1_CM_CALL_REDUCER && !m->json) {
-        mod_caller_t c;
-        caller_of(s, &c);
-        rc = db_call(s->e->db, m->name, m->args, m->args_len, &c, v1_reducer_done, op);
-    } else {
-        rc = db_exec(s->e->db, v1_exec, op);
-    }
-    if (rc)
-        op_free(op);
-    return rc;
-}
-
-/* One v1 message, binary (BSATN) or text (JSON) whatever was negotiated
- * (§1.4); only a message that cannot be read closes the connection. */
-static void v1_handle_locked(session_t *s, net_ws_msg_t *msg)
-{
-    frame_t *f = lc_malloc(sizeof *f);
-    if (!f) {
-        net_ws_msg_free(msg);
-        fail_locked(s, NET_WS_INTERNAL_ERROR, "out of memory");
-        return;
-    }
-    atomic_init(&f->refs, 1);
-    lc_arena_init(&f->arena, 1024);
-    f->msg = msg;
-    lc_err_t err;
-    net_v1_client_msg_t *m = lc_arena_alloc(&f->arena, sizeof *m);
-    int rc = m ? net_v1_decode_client(&f->arena, !msg->binary, msg->data, msg->len, m, &err)
-               : lc_err_set(&err, LC_ENOMEM, "out of memory");
-    if (rc == LC_OK && (rc = v1_submit(s, f, m)))
-        lc_err_set(&err, rc, rc == LC_EBUSY ? "module exited" : "out of memory");
-    if (rc)
-        fail_locked(s, rc == LC_EBUSY ? NET_WS_GOING_AWAY : NET_WS_INTERNAL_ERROR, err.msg);
-    frame_unref(f);
+    sess__tx_rows_free(&tr);
+    sess__op_free(op);
 }
 
 /* ---------------------------------------------------------------- client messages (arrival) */
@@ -2083,7 +1469,7 @@ static int submit(session_t *s, frame_t *f, const net_client_msg_t *m)
     op->s = s;
     op->m = m;
     op->request_id = m->request_id;
-    sess_ref(s);
+    sess__ref(s);
     int rc;
     if (m->kind == NET_CM_CALL_REDUCER) {
         mod_caller_t c = {.timestamp_us = lc_now_wall_us()};
@@ -2096,7 +1482,7 @@ static int submit(session_t *s, frame_t *f, const net_client_msg_t *m)
         rc = db_exec(s->e->db, exec_op, op);
     }
     if (rc)
-        op_free(op);
+        sess__op_free(op);
     return rc;
 }
 
@@ -2108,18 +1494,18 @@ static void handle_locked(session_t *s, net_ws_msg_t *msg)
         return;
     }
     if (s->v1) {
-        v1_handle_locked(s, msg);
+        sess__v1_handle_locked(s, msg);
         return;
     }
     if (!msg->binary) {
         net_ws_msg_free(msg);
-        fail_locked(s, NET_WS_INTERNAL_ERROR, "v2 websocket does not support text messages");
+        sess__fail_locked(s, NET_WS_INTERNAL_ERROR, "v2 websocket does not support text messages");
         return;
     }
     frame_t *f = lc_malloc(sizeof *f);
     if (!f) {
         net_ws_msg_free(msg);
-        fail_locked(s, NET_WS_INTERNAL_ERROR, "out of memory");
+        sess__fail_locked(s, NET_WS_INTERNAL_ERROR, "out of memory");
         return;
     }
     atomic_init(&f->refs, 1); /* ours, while submitting */
@@ -2140,8 +1526,8 @@ static void handle_locked(session_t *s, net_ws_msg_t *msg)
         if ((rc = submit(s, f, &msgs[i])))
             lc_err_set(&err, rc, rc == LC_EBUSY ? "module exited" : "out of memory");
     if (rc)
-        fail_locked(s, rc == LC_EBUSY ? NET_WS_GOING_AWAY : NET_WS_INTERNAL_ERROR, err.msg);
-    frame_unref(f);
+        sess__fail_locked(s, rc == LC_EBUSY ? NET_WS_GOING_AWAY : NET_WS_INTERNAL_ERROR, err.msg);
+    sess__frame_unref(f);
 }
 
 static void on_message(net_ws_t *ws, net_ws_msg_t *msg, void *user)
@@ -2156,7 +1542,7 @@ static void on_message(net_ws_t *ws, net_ws_msg_t *msg, void *user)
         s->inq[s->ninq++] = msg; /* invariant 1 */
     } else {
         if (s->state < SS_OPEN)
-            fail_locked(s, NET_WS_INTERNAL_ERROR, "out of memory");
+            sess__fail_locked(s, NET_WS_INTERNAL_ERROR, "out of memory");
         net_ws_msg_free(msg);
     }
     pthread_mutex_unlock(&s->mu);
@@ -2207,7 +1593,7 @@ static void on_close(net_ws_t *ws, int code, const char *reason, void *user)
     pthread_mutex_unlock(&s->mu);
     lc_log_debug("session %s: closed (%d %s)", s->e->identity_hex, code, reason);
     if (owe) {
-        sess_ref(s);
+        sess__ref(s);
         worker_post(s, JOB_DISCONNECT);
     }
     sess_unref(s); /* the net's */
@@ -2224,15 +1610,15 @@ static void send_initial_connection(session_t *s)
                                  .identity = s->caller.claims.identity.le,
                                  .connection_id = s->connection_id,
                                  .token = token};
-        v1_send(s, &m, false, 0);
+        sess__v1_send(s, &m, false, 0);
         lc_buf_free(&b);
         return;
     }
     if (net_v2_encode_initial_connection(&b, true, s->caller.claims.identity.le, s->connection_id,
                                          token, &err))
-        encode_failed(s, &err);
+        sess__encode_failed(s, &err);
     else
-        deliver(s, &b, false, 0);
+        sess__deliver(s, &b, false, 0);
     lc_buf_free(&b);
 }
 
@@ -2257,14 +1643,14 @@ static void do_connect(session_t *s)
          * first message. */
         char reason[128];
         snprintf(reason, sizeof reason, "%.120s", rc ? "module exited" : out.message);
-        utf8_trim(reason);
+        sess__utf8_trim(reason);
         lc_log_debug("session %s: connect refused: %s", s->e->identity_hex, reason);
         pthread_mutex_lock(&s->mu);
         s->state = SS_CLOSED;
         int code = rc                             ? NET_WS_GOING_AWAY
                    : out.status == MOD_USER_ERROR ? NET_WS_POLICY
                                                   : NET_WS_INTERNAL_ERROR;
-        fail_locked(s, code, reason);
+        sess__fail_locked(s, code, reason);
         pthread_mutex_unlock(&s->mu);
         return;
     }
@@ -2474,7 +1860,7 @@ void api_session_start(api_t *api, net_http_req_t *req, db_entry_t *e, api_calle
     /* Callbacks may start as soon as accept returns (on another thread if
      * we are not on the loop): the connect job's reference is taken first,
      * and s->ws is set under s->mu by whoever comes first. */
-    sess_ref(s);
+    sess__ref(s);
     /* The 101 carries what every /v1 answer does (§1.2, §7.5). */
     api_identity_headers(req, &s->caller);
     api_cors(req);
@@ -2516,7 +1902,7 @@ static session_t **subscribers(sess_db_t *sd, const mod_caller_t *caller, uint32
         if (caller && memcmp(s->connection_id, caller->connection_id, 16) == 0 &&
             memcmp(s->caller.claims.identity.le, caller->identity, 32) == 0)
             continue; /* it gets its rows in ReducerResult */
-        sess_ref(s);
+        sess__ref(s);
         v[(*n)++] = s;
     }
     pthread_mutex_unlock(&sd->mu);
@@ -2531,7 +1917,7 @@ static void eval_queries(sess_db_t *sd, db_entry_t *e, const store_changeset_t *
 {
     if (subs_mgr_count(sd->subs) == 0)
         return;
-    subs_sync(sd, e->db);
+    sess__subs_sync(sd, e->db);
     store_view_t *v;
     lc_err_t err;
     int rc = store_view_open(db_store(e->db), &v, &err);
@@ -2562,7 +1948,7 @@ void api_sessions_on_commit(api_t *api, db_entry_t *e, const store_changeset_t *
     if (n && !items)
         lc_log_error("sessions: out of memory: a transaction's updates were not sent");
     tx_rows_t tr;
-    int rc = tx_rows_init(&tr, cs);
+    int rc = sess__tx_rows_init(&tr, cs);
     uint32_t ni = 0;
     for (uint32_t i = 0; i < n; i++) {
         session_t *s = v[i];
@@ -2573,7 +1959,7 @@ void api_sessions_on_commit(api_t *api, db_entry_t *e, const store_changeset_t *
             continue;
         }
         if (rc == LC_OK && s->v1) { /* v1 sessions are never queued: sent here */
-            v1_fanout(s, &tr, cs, caller);
+            sess__v1_fanout(s, &tr, cs, caller);
             sess_unref(s);
             continue;
         }
@@ -2582,7 +1968,7 @@ void api_sessions_on_commit(api_t *api, db_entry_t *e, const store_changeset_t *
         if (rc) {
             lc_err_t err;
             lc_err_set(&err, rc, "out of memory");
-            encode_failed(s, &err);
+            sess__encode_failed(s, &err);
         } else if (nsets > 0) { /* the reference moves to the job */
             atomic_fetch_add(&s->queued, 1);
             items[ni++] =
