@@ -15,30 +15,9 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "cli_run.h"
 #include "harness.h"
 #include "unit/test.h"
-
-#define OUT_CAP 16384
-
-/* Run `lightcone ARGS...` into out; fail the test (goto done) unless it exits with want. */
-#define RUN(want, ...)                                                                             \
-    do {                                                                                           \
-        const char *args_[] = {__VA_ARGS__, NULL};                                                 \
-        int code_ = itest_run(out, OUT_CAP, args_);                                                \
-        if (code_ != (want)) {                                                                     \
-            test_fail(__FILE__, __LINE__, "lightcone %s: exit %d, expected %d; output:\n%s",       \
-                      args_[0], code_, want, out);                                                 \
-            goto done;                                                                             \
-        }                                                                                          \
-    } while (0)
-
-#define EXPECT(cond)                                                                               \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            test_fail(__FILE__, __LINE__, "EXPECT(%s); output:\n%s", #cond, out);                  \
-            goto done;                                                                             \
-        }                                                                                          \
-    } while (0)
 
 /* Fresh configuration and cache directories for the CLI under test. */
 static void fresh_dirs(void)
