@@ -125,9 +125,12 @@ void dur_snapshotter_notify(dur_snapshotter_t *s, uint64_t durable)
          * came due or one waits for this offset, not to find nothing to do. */
         wake = due(s) || (s->waiting_for && durable >= s->waiting_for);
     }
-    pthread_mutex_unlock(&s->mu);
+    /* Under the lock: dur_snapshotter_stop may destroy the condition as
+     * soon as it has the lock.  Rare now, so waking a thread into it is
+     * cheap. */
     if (wake)
         pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
 }
 
 uint64_t dur_snapshotter_taken(dur_snapshotter_t *s)
