@@ -259,14 +259,11 @@ static int rule_joins_row(exec_t *x, const sql_plan_t *rule, const sql_sub_shape
  * table returns it (rls.c). */
 static int visible(exec_t *x, int tab, sats_value_t *row, bool *out)
 {
+    *out = sql__rls_match(x->p, tab, row); /* no rules, or one that reads only the row */
     const sql_rls_t *r = x->p->rls ? &x->p->rls[tab] : NULL;
-    *out = !r || r->n == 0;
-    for (uint32_t j = 0; r && !*out && j < r->n; j++) {
-        if (r->shapes[j].ntables == 1) {
-            sats_value_t *rows[1] = {row};
-            *out = sql_sub_match(r->rules[j], rows);
+    for (uint32_t j = 0; r && r->joins && !*out && j < r->n; j++) {
+        if (r->shapes[j].ntables == 1)
             continue;
-        }
         int rc = rule_joins_row(x, r->rules[j], &r->shapes[j], row, out);
         if (rc)
             return rc;

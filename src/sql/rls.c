@@ -28,20 +28,6 @@ static int oom(lc_err_t *err)
     return lc_err_set(err, LC_ENOMEM, "out of memory");
 }
 
-int sql_rls_rule(const char *text, const sql_schema_t *schema, const sql_caller_t *caller,
-                 lc_arena_t *a, sql_plan_t **plan, sql_sub_shape_t *shape, lc_err_t *err)
-{
-    sql_stmt_t *st;
-    int rc = sql_parse(text, strlen(text), a, &st, err);
-    if (rc == LC_OK)
-        rc = sql_sub_check(st, err);
-    if (rc == LC_OK)
-        rc = sql_plan(st, schema, caller, a, plan, err);
-    if (rc == LC_OK)
-        rc = sql_sub_shape(*plan, shape, err);
-    return rc;
-}
-
 /* The table a rule returns, checked: public, not a system table. */
 static int rule_table(const char *text, const sql_schema_t *schema, lc_arena_t *a,
                       const sql_table_t **out, lc_err_t *err)
@@ -49,7 +35,7 @@ static int rule_table(const char *text, const sql_schema_t *schema, lc_arena_t *
     static const sql_caller_t as_owner = {.is_owner = true, .no_rls = true};
     sql_plan_t *p;
     sql_sub_shape_t sh;
-    int rc = sql_rls_rule(text, schema, &as_owner, a, &p, &sh, err);
+    int rc = sql_sub_compile(text, schema, &as_owner, a, &p, &sh, err);
     if (rc)
         return rc;
     const sql_table_t *t = sh.t[sh.ret];
@@ -119,8 +105,8 @@ int sql__rls_plan(sql_plan_t *p, lc_arena_t *a, lc_err_t *err)
         if (!r->rules || !r->shapes)
             return oom(err);
         for (uint32_t j = 0; j < t->nrls; j++) {
-            int rc =
-                sql_rls_rule(t->rls[j], p->schema, rc_caller, a, &r->rules[j], &r->shapes[j], err);
+            int rc = sql_sub_compile(t->rls[j], p->schema, rc_caller, a, &r->rules[j],
+                                     &r->shapes[j], err);
             if (rc)
                 return rc;
             r->joins |= r->shapes[j].ntables > 1;

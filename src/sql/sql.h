@@ -182,10 +182,11 @@ bool sql_sub_match(const sql_plan_t *p, sats_value_t *const *rows);
  * spelling, aliases and whitespace do not matter; a plan filtered by
  * row-level security also keys on the caller. */
 int sql_sub_key(const sql_plan_t *p, lc_buf_t *out);
-/* Parse, check and plan one row-level security rule's text (from a
- * table's rls) for caller, who must outlive the plan; in a. */
-int sql_rls_rule(const char *text, const sql_schema_t *schema, const sql_caller_t *caller,
-                 lc_arena_t *a, sql_plan_t **plan, sql_sub_shape_t *shape, lc_err_t *err);
+/* Parse text, check it is in the subscription subset, plan it for caller
+ * (who must outlive the plan) and fill its shape, in a: a subscription
+ * query, or a row-level security rule (from a table's rls). */
+int sql_sub_compile(const char *text, const sql_schema_t *schema, const sql_caller_t *caller,
+                    lc_arena_t *a, sql_plan_t **plan, sql_sub_shape_t *shape, lc_err_t *err);
 /* Append what a key filtered by row-level security adds: the caller. */
 int sql_sub_key_caller(lc_buf_t *out, const sql_caller_t *caller);
 

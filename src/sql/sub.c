@@ -5,7 +5,8 @@
  * (its tables, returned side and join columns), the predicate on one
  * joined row, and a canonical key so that queries identical after
  * normalisation (case, quoting, aliases, whitespace, literal spelling) are
- * one query.
+ * one query; and sql_sub_compile, which parses, checks and plans such a
+ * query in one call.
  */
 #include <stdio.h>
 #include <string.h>
@@ -219,4 +220,16 @@ int sql_sub_key_caller(lc_buf_t *out, const sql_caller_t *caller)
     lc_hex_encode(hex, caller->sender, 32);
     int rc = lc_buf_append(out, " rls:", 5);
     return rc ? rc : lc_buf_append(out, hex, 64);
+}
+
+int sql_sub_compile(const char *text, const sql_schema_t *schema, const sql_caller_t *caller,
+                    lc_arena_t *a, sql_plan_t **plan, sql_sub_shape_t *shape, lc_err_t *err)
+{
+    sql_stmt_t *st;
+    int rc = sql_parse(text, strlen(text), a, &st, err);
+    if (rc == LC_OK)
+        rc = sql_sub_check(st, err);
+    if (rc == LC_OK)
+        rc = sql_plan(st, schema, caller, a, plan, err);
+    return rc ? rc : sql_sub_shape(*plan, shape, err);
 }

@@ -133,13 +133,7 @@ static sql_caller_t *caller_copy(subs_query_t *q, bool no_rls)
 
 static int plan_query(subs_query_t *q, const sql_caller_t *c, lc_err_t *err)
 {
-    sql_stmt_t *st;
-    int rc = sql_parse(q->sql, strlen(q->sql), &q->arena, &st, err);
-    if (rc == LC_OK)
-        rc = sql_sub_check(st, err);
-    if (rc == LC_OK)
-        rc = sql_plan(st, q->schema, c, &q->arena, &q->plan, err);
-    return rc ? rc : sql_sub_shape(q->plan, &q->shape, err);
+    return sql_sub_compile(q->sql, q->schema, c, &q->arena, &q->plan, &q->shape, err);
 }
 
 /* A one-table query whose table has row-level security rules, for a
@@ -154,8 +148,8 @@ static int plan_fragments(subs_query_t *q, const sql_table_t *t, lc_err_t *err)
     rules->is_owner = true; /* rules read any table (rls.c) */
     int rc = LC_OK;
     for (uint32_t i = 0; rc == LC_OK && i < t->nrls; i++, q->nfrag++)
-        rc = sql_rls_rule(t->rls[i], q->schema, rules, &q->arena, &q->frag[i].plan,
-                          &q->frag[i].shape, err);
+        rc = sql_sub_compile(t->rls[i], q->schema, rules, &q->arena, &q->frag[i].plan,
+                             &q->frag[i].shape, err);
     return rc;
 }
 
