@@ -480,7 +480,6 @@ static void deliver_bytes(session_t *s, const uint8_t *p, size_t n, bool rows, u
 }
 
 static int fan_message(session_t *s, const uint8_t *p, size_t n, bool rows, uint64_t offset);
-static void fail(session_t *s, int code, const char *reason);
 
 /* b holds one message led by the tag 00: delivered now, or behind the
  * session's messages already in the fan-out queue (so that a client's

@@ -7,8 +7,8 @@
  * round trip, not one per call.  Each commit's log record is queued, and
  * at the end of the batch (or every DB_LOGQ_MAX_RECORDS) the records go to
  * the group-commit writer (durability.h) in one submit — under load the
- * executor never waits for the disk.  A batch of one or two transactions
- * with no job waiting is written and synced by the executor itself
+ * executor never waits for the disk.  A batch of one transaction with no
+ * job waiting is written and synced by the executor itself
  * (commit_inline): one client's round trip is a thread hand-off shorter.
  * Callers that need confirmed reads wait on db_wait_durable, which covers
  * a record only once the writer has it.
@@ -122,15 +122,20 @@ static void outcome_set(mod_outcome_t *o, mod_status_t st, const char *fmt, ...)
  * records wait in db->logq until the end of the batch. */
 static _Thread_local db_t *executing;
 
-/* Hand the queued log records to the writer in one submit.  A failure
- * means the writer has failed permanently (disk full, I/O error): the
- * transactions are committed in memory but will never be durable, and
- * confirmed reads will never see them; say so loudly. */
-/* Whether the executor should write and sync its records itself: a batch
- * of one or two transactions with nothing else waiting (one client, light
- * load) is answered a thread hand-off sooner that way, and nobody waits
- * meanwhile.  Under load batches are larger and the writer thread syncs
- * while the executor runs the next one. */
+/* Whether jobs wait in the executor's queue. */
+static bool jobs_waiting(db_t *db)
+{
+    pthread_mutex_lock(&db->mu);
+    bool waiting = db->head != NULL;
+    pthread_mutex_unlock(&db->mu);
+    return waiting;
+}
+
+/* Whether the executor should write and sync its records itself: a lone
+ * transaction with nothing else waiting (one client, light load) is
+ * answered a thread hand-off sooner that way, and nobody waits meanwhile.
+ * Under load batches are larger and the writer thread syncs while the
+ * executor runs the next one. */
 static bool commit_inline(db_t *db)
 {
     if (executing != db || db->logq_n > DB_INLINE_MAX_RECORDS)
@@ -139,24 +144,14 @@ static bool commit_inline(db_t *db)
         db->inline_backoff--;
         return false;
     }
-    pthread_mutex_lock(&db->mu);
-    bool idle = db->head == NULL;
-    pthread_mutex_unlock(&db->mu);
-    return idle;
+    return !jobs_waiting(db);
 }
 
-/* After an inline sync: if a job came meanwhile, a second client is
- * there, and its call would have run during the sync on the writer
- * thread; leave syncing to the thread for a while. */
-static void after_inline(db_t *db)
-{
-    pthread_mutex_lock(&db->mu);
-    bool waited = db->head != NULL;
-    pthread_mutex_unlock(&db->mu);
-    if (waited)
-        db->inline_backoff = DB_INLINE_BACKOFF;
-}
-
+/* Hand the queued log records to the writer in one submit (or sync them
+ * here: commit_inline).  A failure means the writer has failed permanently
+ * (disk full, I/O error): the transactions are committed in memory but
+ * will never be durable, and confirmed reads will never see them; say so
+ * loudly. */
 void db__flush_log(db_t *db)
 {
     if (db->logq_n == 0)
@@ -166,7 +161,11 @@ void db__flush_log(db_t *db)
     if (commit_inline(db)) {
         rc = dur_writer_submit_framed_inline(db->writer, db->logq_first, db->logq_n, db->logq.data,
                                              db->logq.len, &err);
-        after_inline(db);
+        /* A job that came during the sync means a second client, whose
+         * call the writer thread would have overlapped with the sync:
+         * leave syncing to the thread for a while. */
+        if (jobs_waiting(db))
+            db->inline_backoff = DB_INLINE_BACKOFF;
     } else {
         rc = dur_writer_submit_framed(db->writer, db->logq_first, db->logq_n, db->logq.data,
                                       db->logq.len, &err);
