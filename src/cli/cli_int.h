@@ -245,5 +245,8 @@ const char *cli_type_kind(struct json_t *at, struct json_t **payload);
 const char *cli_elem_name(struct json_t *el);
 /* mkdir -p: 0, or -1 with errno set. */
 int cli_mkdir_p(const char *dir);
+/* The whole file (lc_malloc'd, NUL after the end) and its length; NULL
+ * with errno set. */
+uint8_t *cli_read_file(const char *path, size_t *len);
 
 #endif /* LC_CLI_INT_H */

@@ -86,25 +86,6 @@ static int publish_opt(void *arg, int opt, const char *val)
     return 0;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    lc_buf_t b;
-    lc_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) lc_buf_append(&b, chunk, n);
-    bool bad = ferror(f) || b.oom;
-    fclose(f);
-    if (bad) {
-        lc_buf_free(&b);
-        return NULL;
-    }
-    return (char *)lc_buf_take(&b, len);
-}
-
 static int print_published(const cli_http_resp_t *r)
 {
     json_t *j = json_loads(r->body, 0, NULL);
@@ -142,7 +123,7 @@ static char *module_bytes(const publish_opts_t *o, size_t *len)
             return NULL;
         path = built;
     }
-    char *bytes = read_file(path, len);
+    char *bytes = (char *)cli_read_file(path, len);
     if (!bytes)
         cli_errorf("cannot read %s", path);
     return bytes;

@@ -1027,6 +1027,27 @@ int cli_mkdir_p(const char *dir)
     return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+uint8_t *cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    lc_buf_t b;
+    lc_buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) lc_buf_append(&b, chunk, n);
+    lc_buf_terminate(&b); /* an empty file is still a buffer, not NULL */
+    int saved = ferror(f) ? EIO : b.oom ? ENOMEM : 0;
+    fclose(f);
+    if (saved) {
+        lc_buf_free(&b);
+        errno = saved;
+        return NULL;
+    }
+    return lc_buf_take(&b, len);
+}
+
 static int write_output(const char *dir, const char *file, lc_buf_t *b)
 {
     char path[4352];
@@ -1062,28 +1083,6 @@ static void wasm_cache_dir(char *dir, size_t cap)
     else
         snprintf(dir, cap, "%s/lightcone-wasm-cache-%ld",
                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getuid());
-}
-
-/* The whole file into *out (lc_malloc'd); -1 with errno set. */
-static int slurp(const char *path, uint8_t **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    lc_buf_t b;
-    lc_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) lc_buf_append(&b, chunk, n);
-    int saved = ferror(f) ? EIO : b.oom ? ENOMEM : 0;
-    fclose(f);
-    if (saved) {
-        lc_buf_free(&b);
-        errno = saved;
-        return -1;
-    }
-    *out = lc_buf_take(&b, len);
-    return 0;
 }
 
 /* Run the module's __describe_module__ and encode the definition as the schema route does. */
@@ -1123,7 +1122,7 @@ static int schema_from_wasm(const char *path, json_t **out)
     uint8_t *wasm = NULL;
     size_t len = 0;
     *out = NULL;
-    if (slurp(path, &wasm, &len) != 0) {
+    if (!(wasm = cli_read_file(path, &len))) {
         cli_errorf("cannot read %s: %s", path, strerror(errno));
         return CLI_EXIT_FAILURE;
     }
