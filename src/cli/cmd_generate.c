@@ -50,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/base.h"
 #include "cli_int.h"
@@ -1081,8 +1080,7 @@ static void wasm_cache_dir(char *dir, size_t cap)
     else if (home && *home)
         snprintf(dir, cap, "%s/.cache/lightcone/wasm-cache", home);
     else
-        snprintf(dir, cap, "%s/lightcone-wasm-cache-%ld",
-                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getuid());
+        mod_abi_tmp_cache_dir(dir, cap);
 }
 
 /* Run the module's __describe_module__ and encode the definition as the schema route does. */
@@ -1094,12 +1092,8 @@ static int describe_wasm(const uint8_t *wasm, size_t len, lc_buf_t *json, int *v
     if (cli_mkdir_p(cache) != 0)
         return lc_err_set(err, LC_EIO, "cannot create the cache directory %s: %s", cache,
                           strerror(errno));
-    size_t nfns;
-    wasm_engine_config_t ec = {.cache_dir = cache, .opt_level = -1};
-    ec.host_fns = mod_abi_host_fns(&nfns);
-    ec.nhost_fns = nfns;
     wasm_engine_t *engine = NULL;
-    int rc = wasm_engine_new(&ec, &engine, err);
+    int rc = mod_abi_engine_new(cache, &engine, err);
     if (rc)
         return rc;
     /* Describing runs the module's initializers: bound them as a reducer call would be. */

@@ -21,7 +21,9 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "module/mod_abi.h"
 #include "sats/sats.h"
@@ -80,6 +82,19 @@ const wasm_host_fn_t *mod_abi_host_fns(size_t *n)
 {
     *n = LC_ARRAY_LEN(host_fns);
     return host_fns;
+}
+
+int mod_abi_engine_new(const char *cache_dir, wasm_engine_t **out, lc_err_t *err)
+{
+    wasm_engine_config_t ec = {.cache_dir = cache_dir, .opt_level = -1};
+    ec.host_fns = mod_abi_host_fns(&ec.nhost_fns);
+    return wasm_engine_new(&ec, out, err);
+}
+
+void mod_abi_tmp_cache_dir(char *out, size_t cap)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, cap, "%s/lightcone-wasm-cache-%ld", tmp ? tmp : "/tmp", (long)getuid());
 }
 
 /* ---------------------------------------------------------------- traps */

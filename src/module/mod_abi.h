@@ -181,6 +181,12 @@ typedef struct mod_abi_ctx {
 /* The 30 imports (module, name, signature, C function), for
  * wasm_engine_config_t.host_fns.  Static data. */
 const wasm_host_fn_t *mod_abi_host_fns(size_t *n);
+/* A module engine with those imports, compiling into cache_dir at the
+ * default optimisation level (what the server and generate --bin-path use). */
+int mod_abi_engine_new(const char *cache_dir, wasm_engine_t **out, lc_err_t *err);
+/* The compile cache without a data directory (--in-memory, or no home):
+ * $TMPDIR (or /tmp)/lightcone-wasm-cache-<uid>. */
+void mod_abi_tmp_cache_dir(char *out, size_t cap);
 
 /* Zero ctx and set up empty handle tables; the host fills the public
  * fields afterwards. */

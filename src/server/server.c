@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "api/api.h"
@@ -179,15 +178,10 @@ static int start_services(server_t *s, const char *host, int port, lc_err_t *err
     const server_config_t *cfg = s->cfg;
     char cache[PATH_MAX + 32], priv[PATH_MAX + 32], pub[PATH_MAX + 32];
     if (cfg->in_memory)
-        snprintf(cache, sizeof cache, "%s/lightcone-wasm-cache-%ld",
-                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getuid());
+        mod_abi_tmp_cache_dir(cache, sizeof cache);
     else
         snprintf(cache, sizeof cache, "%s/wasm-cache", cfg->data_dir);
-    size_t nfns;
-    wasm_engine_config_t ec = {.cache_dir = cache, .opt_level = -1};
-    ec.host_fns = mod_abi_host_fns(&nfns);
-    ec.nhost_fns = nfns;
-    int rc = wasm_engine_new(&ec, &s->engine, err);
+    int rc = mod_abi_engine_new(cache, &s->engine, err);
     if (rc)
         return rc;
     snprintf(priv, sizeof priv, "%s", cfg->jwt_priv_key_path);
