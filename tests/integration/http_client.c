@@ -334,3 +334,39 @@ int http_new_identity(int port, char *auth, size_t cap, char *hex)
     http_resp_free(&r);
     return rc;
 }
+
+/* ---------------------------------------------------------------- example modules */
+
+char *http_read_example(const char *name, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "build/examples/%s.wasm", name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n);
+    if (fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+int http_publish_example(int port, const char *auth, const char *name, const char *module,
+                         http_resp_t *r)
+{
+    size_t len;
+    char *wasm = http_read_example(module, &len);
+    if (!wasm)
+        return -1;
+    char path[128];
+    snprintf(path, sizeof path, "/v1/database/%s", name);
+    int rc = http_request(port, "PUT", path, auth, wasm, len, r);
+    free(wasm);
+    return rc;
+}

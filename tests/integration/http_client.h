@@ -54,4 +54,11 @@ void ws_close(ws_client_t *c);
  * ("Authorization: Bearer ...\r\n") in auth, its hex (65 bytes) in hex. */
 int http_new_identity(int port, char *auth, size_t cap, char *hex);
 
+/* build/examples/NAME.wasm (malloc'd), or NULL. */
+char *http_read_example(const char *name, size_t *len);
+/* PUT /v1/database/NAME with build/examples/MODULE.wasm as auth (a header
+ * line, or NULL); 0 once answered (status in *r), -1 if unread or unsent. */
+int http_publish_example(int port, const char *auth, const char *name, const char *module,
+                         http_resp_t *r);
+
 #endif

@@ -17,39 +17,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *read_wasm(const char *name, size_t *len)
-{
-    char path[256];
-    snprintf(path, sizeof path, "build/examples/%s.wasm", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n);
-    if (fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
-
-static int publish(int port, const char *auth, const char *name, const char *module, http_resp_t *r)
-{
-    size_t len;
-    char *wasm = read_wasm(module, &len);
-    if (!wasm)
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "/v1/database/%s", name);
-    int rc = http_request(port, "PUT", path, auth, wasm, len, r);
-    free(wasm);
-    return rc;
-}
-
 static int call(int port, const char *auth, const char *db, const char *reducer, const char *json,
                 http_resp_t *r)
 {
@@ -181,23 +148,23 @@ TEST(api_publish_call_sql_logs_delete)
     char auth[2048], hex[65], other[2048], ohex[65];
     EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
     EXPECT(http_new_identity(s.port, other, sizeof other, ohex) == 0);
-    EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     EXPECT(strstr(r.body, "\"op\":\"created\""));
     EXPECT(strstr(r.body, "\"domain\":\"bank\""));
     http_resp_free(&r);
     /* Republishing is the owner's right only. */
-    EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     EXPECT(strstr(r.body, "\"op\":\"updated\""));
     http_resp_free(&r);
-    EXPECT(publish(s.port, other, "bank", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, other, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 403);
     http_resp_free(&r);
     /* pre_publish: the plan a publish would apply, nothing changed. */
     {
         size_t wl;
-        char *w = read_wasm("chat", &wl);
+        char *w = http_read_example("chat", &wl);
         EXPECT(w);
         http_request(s.port, "POST", "/v1/database/bank/pre_publish", auth, w, wl, &r);
         free(w);
@@ -353,7 +320,7 @@ TEST(api_databases_survive_restart)
     char auth[2048], hex[65], path[256];
     int status;
     EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
-    EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);
     call(s.port, auth, "bank", "seed", "[2, 7]", &r);
@@ -404,7 +371,7 @@ TEST(api_websocket_connect_call_and_errors)
     size_t len;
     int op;
     EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
-    EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);
     /* Unknown database and unknown protocol are refused before the upgrade. */
@@ -498,23 +465,23 @@ TEST(api_config_restricts_who_creates_databases)
     snprintf(cfg, sizeof cfg, "[database]\ncreate-allowed-identities = [\"%s\"] # only a\n", ahex);
     EXPECT(write_config(&s, cfg) == 0);
     EXPECT(itest_server_restart(&s, NULL) == 0);
-    EXPECT(publish(s.port, b, "bank", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, b, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 403);
     http_resp_free(&r);
-    EXPECT(publish(s.port, a, "bank", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, a, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);
     /* An issuer rule: every token this server mints has iss "localhost". */
     EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
     EXPECT(write_config(&s, "[database]\ncreate-allowed-issuer = \"localhost\"\n") == 0);
     EXPECT(itest_server_restart(&s, NULL) == 0);
-    EXPECT(publish(s.port, b, "chat", "chat", &r) == 0);
+    EXPECT(http_publish_example(s.port, b, "chat", "chat", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);
     EXPECT(itest_server_stop(&s, SIGTERM, &status) == 0);
     EXPECT(write_config(&s, "[database]\ncreate-allowed-issuer = \"https://elsewhere\"\n") == 0);
     EXPECT(itest_server_restart(&s, NULL) == 0);
-    EXPECT(publish(s.port, b, "chat2", "chat", &r) == 0);
+    EXPECT(http_publish_example(s.port, b, "chat2", "chat", &r) == 0);
     EXPECT_STATUS(r, 403);
     http_resp_free(&r);
     /* A bad setting stops the server from starting, naming the line. */
@@ -534,7 +501,7 @@ TEST(api_backup_and_restore_a_hosted_database)
     char auth[2048], hex[65], out[4096], bk[400];
     int status;
     EXPECT(http_new_identity(s.port, auth, sizeof auth, hex) == 0);
-    EXPECT(publish(s.port, auth, "bank", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, auth, "bank", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     http_resp_free(&r);
     call(s.port, auth, "bank", "seed", "[3, 9]", &r);
@@ -553,7 +520,7 @@ TEST(api_backup_and_restore_a_hosted_database)
     EXPECT(strstr(r.body, "[2,9]"));
     http_resp_free(&r);
     /* The copy keeps its owner: the same identity may update it. */
-    EXPECT(publish(s.port, auth, "bank2", "bank", &r) == 0);
+    EXPECT(http_publish_example(s.port, auth, "bank2", "bank", &r) == 0);
     EXPECT_STATUS(r, 200);
     EXPECT(strstr(r.body, "\"op\":\"updated\""));
 done:

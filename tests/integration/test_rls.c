@@ -26,14 +26,8 @@ static int new_identity(int port, who_t *w)
 
 static int publish_notes(int port, const who_t *owner)
 {
-    FILE *f = fopen("build/examples/notes.wasm", "rb");
-    if (!f)
-        return -1;
-    static char wasm[1 << 20];
-    size_t n = fread(wasm, 1, sizeof wasm, f);
-    fclose(f);
-    http_resp_t r;
-    int rc = http_request(port, "PUT", "/v1/database/notes", owner->auth, wasm, n, &r);
+    http_resp_t r = {0};
+    int rc = http_publish_example(port, owner->auth, "notes", "notes", &r);
     rc = rc == 0 && r.status == 200 ? 0 : -1;
     http_resp_free(&r);
     return rc;
