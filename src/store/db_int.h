@@ -23,6 +23,12 @@
  *      the writer; dead rows awaiting freeing never conflict.
  *   5. During a transaction no slot is freed, so row ids named in the undo
  *      log are never reused before commit or rollback.
+ *   6. An update that changes no index key may rewrite a row in place
+ *      (UNDO_OVERWRITE keeps the old bytes) instead of making a new
+ *      version.  Only while no view is open, and under the table's write
+ *      lock, so no reader sees it happen; a commit that finds a view opened
+ *      meanwhile first splits each such row into the two versions an
+ *      ordinary update makes (tx.c materialize), before publishing T.
  */
 #ifndef LC_STORE_DB_INT_H
 #define LC_STORE_DB_INT_H
@@ -111,6 +117,7 @@ typedef enum undo_kind {
     UNDO_INSERT,    /* row was added: remove it */
     UNDO_DELETE,    /* xmax was stamped: clear it */
     UNDO_UNDELETE,  /* xmax was cleared: stamp it again */
+    UNDO_OVERWRITE, /* row's bytes were replaced in place: write old back */
     UNDO_SEQ_ALLOC, /* sequence allocated mark moved: restore old */
     UNDO_CREATE_TABLE,
     UNDO_DROP_TABLE,
@@ -120,8 +127,17 @@ typedef struct undo_entry {
     undo_kind_t kind;
     uint32_t row;
     store_table_t *table;
-    store_sequence_t *seq;
-    __int128 old_allocated;
+    union {
+        struct { /* UNDO_SEQ_ALLOC */
+            store_sequence_t *seq;
+            __int128 old_allocated;
+        };
+        struct { /* UNDO_OVERWRITE: the bytes before, in the tx arena */
+            const uint8_t *old;
+            uint32_t old_len;
+            bool first; /* the row's first overwrite (set at commit) */
+        };
+    };
 } undo_entry_t;
 
 struct store_view {
@@ -150,6 +166,7 @@ struct store_db {
     pthread_mutex_t writer;     /* held by the active transaction */
     pthread_mutex_t views_mu;   /* guards the views list */
     store_view_t *views;
+    _Atomic uint32_t nviews; /* length of views, readable without views_mu */
     store_tx_t *active;
     store_tx_t *spare;     /* the last transaction's memory, for the next */
     uint64_t pending_rows; /* rows parked on tables' pending lists */
@@ -187,6 +204,7 @@ struct store_tx {
     uint32_t nundo, undo_cap;
     store_table_t **locked; /* tables write-locked by this tx */
     uint32_t nlocked, locked_cap;
+    uint32_t noverwrites; /* UNDO_OVERWRITE entries in the log */
     bool failed;
     bool at_offset;            /* store_tx_begin_at: commits at offset even if empty */
     store__cs_builder_t build; /* empty between commits */
@@ -289,6 +307,15 @@ int store__tx_reserve_undo(store_tx_t *tx, uint32_t n, lc_err_t *err);
 
 /* ---------------------------------------------------------------- write.c */
 
+/* For a row r overwritten in place by the transaction (orig: its bytes
+ * before): put orig back into r and, if r is live, stamp it deleted and
+ * store its current bytes as a new row, logging both in the undo log —
+ * the versions an ordinary update would have made, for open views. */
+int store__split_overwritten(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t *orig,
+                             uint32_t orig_len, lc_err_t *err);
+/* The live row byte-equal to row, or STORE_ROW_NONE. */
+int store__find_live_copy(store_table_t *t, const uint8_t *row, size_t len, uint32_t *out,
+                          lc_err_t *err);
 /* Delete the live rows among rows (ids gathered before deleting). */
 int store__delete_rows(store_tx_t *tx, store_table_t *t, const uint32_t *rows, uint32_t n,
                        uint32_t *count, lc_err_t *err);

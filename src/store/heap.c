@@ -727,6 +727,40 @@ int store_heap_insert(store_heap_t *h, const uint8_t *bsatn, size_t len, uint32_
     return 0;
 }
 
+/* Same size class (or both empty, or both the same large size): the tail
+ * block of one fits the other, so an overwrite needs no allocation. */
+static bool tail_fits(uint32_t old_len, uint32_t new_len)
+{
+    if (old_len == 0 || new_len == 0 || old_len > MAX_CLASS_SIZE || new_len > MAX_CLASS_SIZE)
+        return old_len == new_len;
+    return size_class(old_len) == size_class(new_len);
+}
+
+int store_heap_overwrite(store_heap_t *h, uint32_t row, const uint8_t *bsatn, size_t len)
+{
+    if (NEVER(!store_heap_is_live(h, row)))
+        return LC_EINTERNAL;
+    uint8_t *slot = slot_ptr(h, row);
+    if (h->layout->tail_offset < 0) {
+        if (len != h->fixed_bsatn)
+            return LC_CORRUPT(NULL, "row has %zu bytes, its type %u", len, h->fixed_bsatn);
+        if (len > 0)
+            memcpy(slot, bsatn, len);
+        return 0;
+    }
+    uint32_t tail_len = 0, old_len;
+    uint8_t *tail;
+    int rc = split(h, bsatn, len, &tail_len);
+    if (rc < 0)
+        return rc;
+    tail_get(h, slot, &tail, &old_len);
+    if (!tail_fits(old_len, tail_len))
+        return LC_ERANGE;
+    scatter(h, bsatn, slot, tail);
+    tail_set(h, slot, tail, tail_len);
+    return 0;
+}
+
 bool store_heap_is_live(const store_heap_t *h, uint32_t row)
 {
     if (row == STORE_ROW_NONE || row / h->spp >= h->npages)

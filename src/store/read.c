@@ -372,6 +372,7 @@ int store_view_open(store_db_t *db, store_view_t **out, lc_err_t *err)
     if (db->views)
         db->views->prev = v;
     db->views = v;
+    db->nviews++;
     pthread_mutex_unlock(&db->views_mu);
     *out = v;
     return LC_OK;
@@ -389,6 +390,7 @@ void store_view_close(store_view_t *v)
         db->views = v->next;
     if (v->next)
         v->next->prev = v->prev;
+    db->nviews--;
     pthread_mutex_unlock(&db->views_mu);
     lc_free(v);
 }

@@ -102,6 +102,11 @@ void store_heap_free(store_heap_t *h);
  * *row receives its id.  No malloc per row except for tails larger than the
  * largest slab class. */
 int store_heap_insert(store_heap_t *h, const uint8_t *bsatn, size_t len, uint32_t *row);
+/* Replace a live row's bytes in place, keeping its id.  LC_ERANGE (and no
+ * change) when the new row's tail would not fit the old tail's block: the
+ * caller then stores a new row instead.  Never allocates, so writing the
+ * old bytes back always succeeds. */
+int store_heap_overwrite(store_heap_t *h, uint32_t row, const uint8_t *bsatn, size_t len);
 /* Free a live row's slot and tail; its id may be reused by a later insert. */
 void store_heap_delete(store_heap_t *h, uint32_t row);
 bool store_heap_is_live(const store_heap_t *h, uint32_t row);

@@ -7,13 +7,18 @@
  * the undo log.  See db_int.h for the visibility rules and invariants.
  *
  * Commit, as numbered steps:
- *   1. Walk the undo log in order and build the changeset: an INSERT whose
- *      row is still live is an insert; a DELETE of a row that existed
- *      before the transaction (xmin != T) and is still deleted is a delete,
- *      reported once (a flag bit on xmax dedupes delete/undelete/delete).
+ *   1. Walk the undo log in order and build the changeset: a row that
+ *      existed before the transaction and was overwritten in place is a
+ *      delete of its bytes before and (if still live) an insert of its bytes
+ *      now; an INSERT whose row is still live is an insert; a DELETE of a
+ *      row that existed before the transaction (xmin != T) and is still
+ *      deleted is a delete, reported once (a flag bit on xmax dedupes
+ *      delete/undelete/delete).
  *   2. Clear the flag bits.
- *   3. If the changeset is not empty, publish T as the committed offset;
- *      note the oldest open view.
+ *   3. Under views_mu: if a view is open, turn rows overwritten in place
+ *      into two versions (db_int.h invariant 6); if the changeset is not
+ *      empty, publish T as the committed offset.  Note the oldest open
+ *      view.
  *   4. Free the rows this transaction deleted that no view can still see
  *      (rows it created itself, and all of them when no older view is
  *      open); park the others on their table's pending list.  Event-table
@@ -151,7 +156,7 @@ static void end_tx(store_tx_t *tx)
     db->active = NULL;
     db->writer_thread = 0;
     lc_arena_reset(&tx->arena);
-    tx->nundo = tx->nlocked = 0;
+    tx->nundo = tx->nlocked = tx->noverwrites = 0;
     tx->failed = tx->at_offset = false;
     if (tx->undo_cap > 4096) { /* a huge transaction's log is not kept */
         lc_free(tx->undo);
@@ -191,6 +196,9 @@ static void undo_one(store_tx_t *tx, const undo_entry_t *e)
         break;
     case UNDO_UNDELETE:
         store__row_kill(t, e->row, tx->offset);
+        break;
+    case UNDO_OVERWRITE: /* same sizes as before: cannot fail */
+        NEVER(store_heap_overwrite(t->heap, e->row, e->old, e->old_len) != LC_OK);
         break;
     case UNDO_SEQ_ALLOC:
         e->seq->allocated = e->old_allocated;
@@ -240,7 +248,10 @@ static table_builder_t *builder_for(cs_builder_t *b, store_table_t *t)
     return tb;
 }
 
-static int add_row(cs_builder_t *b, store_table_t *t, uint32_t r, bool insert)
+/* Add a row to the changeset: stored row r, or (r = STORE_ROW_NONE) the
+ * given bytes. */
+static int add_row(cs_builder_t *b, store_table_t *t, uint32_t r, const uint8_t *bytes,
+                   uint32_t len, bool insert)
 {
     table_builder_t *tb = builder_for(b, t);
     if (tb == NULL)
@@ -251,7 +262,9 @@ static int add_row(cs_builder_t *b, store_table_t *t, uint32_t r, bool insert)
     if (lc_grow(v, cap, *n, sizeof **v, 16) != LC_OK)
         return LC_ENOMEM;
     size_t off = b->data.len;
-    int rc = store_heap_read(t->heap, r, &b->data);
+    int rc = r != STORE_ROW_NONE                        ? store_heap_read(t->heap, r, &b->data)
+             : lc_buf_append(&b->data, bytes, len) == 0 ? LC_OK
+                                                        : LC_ENOMEM;
     if (rc != LC_OK)
         return rc;
     (*v)[(*n)++] = (row_ref_t){off, (uint32_t)(b->data.len - off)};
@@ -285,24 +298,97 @@ static void builder_reset(cs_builder_t *b)
     b->data.oom = false;
 }
 
-/* Step 1: the changeset's rows, deduplicated. */
-static int collect_changes(store_tx_t *tx, cs_builder_t *b)
+/* Set e->first on each row's first UNDO_OVERWRITE entry: its old bytes are
+ * the row's bytes before the transaction.  A set of the rows seen, in the
+ * tx arena, rather than a flag in the version arrays: those would cost two
+ * cache misses per row. */
+static int mark_first_overwrites(store_tx_t *tx)
+{
+    uint32_t cap = 4;
+    while (cap < 2 * tx->noverwrites) cap *= 2;
+    const undo_entry_t **seen = lc_arena_zalloc(&tx->arena, cap * sizeof *seen);
+    if (seen == NULL)
+        return LC_ENOMEM;
+    for (uint32_t i = 0; i < tx->nundo; i++) {
+        undo_entry_t *e = &tx->undo[i];
+        if (e->kind != UNDO_OVERWRITE)
+            continue;
+        uint32_t h =
+            (uint32_t)(((uint64_t)e->table->table_id << 32 | e->row) * 0x9e3779b97f4a7c15ULL >>
+                       40) &
+            (cap - 1);
+        e->first = true;
+        for (; seen[h] != NULL && e->first; h = (h + 1) & (cap - 1))
+            e->first = seen[h]->table != e->table || seen[h]->row != e->row;
+        if (e->first)
+            seen[h] = e;
+    }
+    return LC_OK;
+}
+
+/* The first overwrite of a row that existed before the transaction (a row
+ * it created reports its last bytes as an insert).  No row of t created by
+ * the transaction: no need to read the version array. */
+static bool first_overwrite(const undo_entry_t *e, uint64_t T)
+{
+    store_table_t *t = e->table;
+    return e->kind == UNDO_OVERWRITE && e->first && (t->max_xmin < T || t->xmin[e->row] != T);
+}
+
+/* Step 1a: rows overwritten in place report their bytes before the
+ * transaction (the first overwrite's old bytes) as deleted and, unless
+ * deleted since, their bytes now as inserted.  A deleted one gets the flag,
+ * so that its delete entries stay silent in step 1b. */
+static int collect_overwrites(store_tx_t *tx, cs_builder_t *b)
 {
     uint64_t T = tx->offset;
     for (uint32_t i = 0; i < tx->nundo; i++) {
         const undo_entry_t *e = &tx->undo[i];
         store_table_t *t = e->table;
-        int rc = LC_OK;
-        if (e->kind == UNDO_INSERT && t->xmax[e->row] == 0)
-            rc = add_row(b, t, e->row, true);
-        else if (e->kind == UNDO_DELETE && t->xmax[e->row] == T && t->xmin[e->row] != T) {
-            rc = add_row(b, t, e->row, false);
+        if (!first_overwrite(e, T))
+            continue;
+        bool live = t->ndead == 0 || t->xmax[e->row] == 0;
+        if (live && store_heap_row_equals(t->heap, e->row, e->old, e->old_len))
+            continue; /* overwritten back to its old bytes: no change at all */
+        uint32_t twin = STORE_ROW_NONE;
+        if (!live && store__find_live_copy(t, e->old, e->old_len, &twin, NULL) != LC_OK)
+            return LC_ENOMEM;
+        if (twin != STORE_ROW_NONE) {
+            /* Deleted, then inserted again with its old bytes as a new row
+             * (the dead row's heap bytes were not the old ones, so set
+             * semantics did not revive it): no change at all either.  The
+             * flag silences the new row's insert entry. */
             t->xmax[e->row] |= XMAX_FLAG;
+            t->xmax[twin] |= XMAX_FLAG;
+            continue;
         }
+        int rc = add_row(b, t, STORE_ROW_NONE, e->old, e->old_len, false);
+        if (rc == LC_OK && live)
+            rc = add_row(b, t, e->row, NULL, 0, true);
+        if (!live)
+            t->xmax[e->row] |= XMAX_FLAG;
         if (rc != LC_OK)
             return rc;
     }
     return LC_OK;
+}
+
+/* Step 1b: the other rows, each delete reported once (the flag). */
+static int collect_changes(store_tx_t *tx, cs_builder_t *b)
+{
+    uint64_t T = tx->offset;
+    int rc = tx->noverwrites > 0 ? collect_overwrites(tx, b) : LC_OK;
+    for (uint32_t i = 0; i < tx->nundo && rc == LC_OK; i++) {
+        const undo_entry_t *e = &tx->undo[i];
+        store_table_t *t = e->table;
+        if (e->kind == UNDO_INSERT && t->xmax[e->row] == 0)
+            rc = add_row(b, t, e->row, NULL, 0, true);
+        else if (e->kind == UNDO_DELETE && t->xmax[e->row] == T && t->xmin[e->row] != T) {
+            rc = add_row(b, t, e->row, NULL, 0, false);
+            t->xmax[e->row] |= XMAX_FLAG;
+        }
+    }
+    return rc;
 }
 
 /* Step 2. */
@@ -310,9 +396,27 @@ static void clear_flags(store_tx_t *tx)
 {
     for (uint32_t i = 0; i < tx->nundo; i++) {
         const undo_entry_t *e = &tx->undo[i];
-        if (e->kind == UNDO_DELETE)
+        bool flagged = e->kind == UNDO_DELETE || (tx->noverwrites > 0 && e->kind == UNDO_INSERT) ||
+                       (e->kind == UNDO_OVERWRITE && e->table->ndead > 0);
+        if (flagged)
             e->table->xmax[e->row] &= ~XMAX_FLAG;
     }
+}
+
+/* Step 3a, with views_mu held and a view open: no view may read a row
+ * overwritten in place, so each becomes two versions as if updated the
+ * usual way.  The changeset is unaffected (it reports the same bytes). */
+static int materialize(store_tx_t *tx, lc_err_t *err)
+{
+    uint64_t T = tx->offset;
+    uint32_t n = tx->nundo; /* splitting appends: only the entries before */
+    int rc = LC_OK;
+    for (uint32_t i = 0; i < n && rc == LC_OK; i++) {
+        undo_entry_t e = tx->undo[i]; /* a copy: splitting may move the log */
+        if (first_overwrite(&e, T))
+            rc = store__split_overwritten(tx, e.table, e.row, e.old, e.old_len, err);
+    }
+    return rc;
 }
 
 static int cmp_builders(const void *a, const void *b)
@@ -377,6 +481,7 @@ static int park_pending(store_db_t *db, store_table_t *t, uint32_t r)
 static void free_dead_rows(store_tx_t *tx, uint64_t oldest)
 {
     uint64_t T = tx->offset;
+    bool parked = false;
     for (uint32_t i = 0; i < tx->nundo; i++) {
         const undo_entry_t *e = &tx->undo[i];
         store_table_t *t = e->table;
@@ -391,10 +496,20 @@ static void free_dead_rows(store_tx_t *tx, uint64_t oldest)
         /* A row this transaction created was never visible to a view. */
         if (t->xmin[e->row] == T || oldest >= T)
             store__table_free_row(t, e->row);
-        else if (park_pending(tx->db, t, e->row) != LC_OK)
+        else if (park_pending(tx->db, t, e->row) == LC_OK) {
+            /* A row deleted, revived and deleted again has two entries:
+             * the flag parks it once. */
+            t->xmax[e->row] |= XMAX_FLAG;
+            parked = true;
+        } else
             lc_log_warn("table %s: cannot defer freeing a row (out of memory); it stays "
                         "allocated until the database closes",
                         t->name);
+    }
+    for (uint32_t i = 0; i < tx->nundo && parked; i++) {
+        const undo_entry_t *e = &tx->undo[i];
+        if (e->kind == UNDO_DELETE)
+            e->table->xmax[e->row] &= ~XMAX_FLAG;
     }
 }
 
@@ -408,7 +523,9 @@ int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
                           "transaction was rolled back: an earlier operation failed mid-way");
     }
     cs_builder_t *b = &tx->build;
-    int rc = collect_changes(tx, b);
+    int rc = tx->noverwrites > 0 ? mark_first_overwrites(tx) : LC_OK;
+    if (rc == LC_OK)
+        rc = collect_changes(tx, b);
     clear_flags(tx);
     if (rc == LC_OK)
         rc = build_changeset(b, cs);
@@ -420,6 +537,13 @@ int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
     }
     store_db_t *db = tx->db;
     pthread_mutex_lock(&db->views_mu);
+    if (tx->noverwrites > 0 && db->views != NULL && (rc = materialize(tx, err)) != LC_OK) {
+        pthread_mutex_unlock(&db->views_mu);
+        builder_reset(b);
+        store_changeset_free(cs);
+        store_tx_rollback(tx);
+        return rc;
+    }
     if (b->n > 0 || tx->at_offset) {
         cs->tx_offset = tx->offset;
         db->committed = tx->offset;

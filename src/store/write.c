@@ -14,7 +14,15 @@
  *   5. Unique constraints: any live row with the same key under a unique
  *      index is a violation; the new copy is dropped.
  *   6. Add the row to every index and record it in the undo log.
+ *
+ * Update finds the live row with the new row's key under the unique index.
+ * If no indexed column changes, the new bytes fit the row's storage, no
+ * view is open and no identical row was deleted earlier in the
+ * transaction, the row is rewritten in place (db_int.h invariant 6): no
+ * new slot, no index entries, nothing to free at commit.  Otherwise it is
+ * a delete and an insert.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -318,7 +326,7 @@ static int delete_row(store_tx_t *tx, store_table_t *t, uint32_t r, lc_err_t *er
 }
 
 /* The live row byte-equal to row (STORE_ROW_NONE if there is none). */
-static int find_live_copy(store_table_t *t, const uint8_t *row, size_t len, uint32_t *out,
+int store__find_live_copy(store_table_t *t, const uint8_t *row, size_t len, uint32_t *out,
                           lc_err_t *err)
 {
     probe_t f = {.t = t,
@@ -355,7 +363,7 @@ int store_delete_value(store_tx_t *tx, uint32_t table_id, const uint8_t *row, si
     if (rc != LC_OK)
         return rc;
     uint32_t r = STORE_ROW_NONE;
-    if ((rc = find_live_copy(t, row, len, &r, err)) != LC_OK || r == STORE_ROW_NONE)
+    if ((rc = store__find_live_copy(t, row, len, &r, err)) != LC_OK || r == STORE_ROW_NONE)
         return rc;
     rc = delete_row(tx, t, r, err);
     if (rc == LC_OK)
@@ -398,6 +406,94 @@ int store__delete_rows(store_tx_t *tx, store_table_t *t, const uint32_t *rows, u
 
 /* ---------------------------------------------------------------- update */
 
+/* Whether row (BSATN) has the same bytes as stored row r in every column
+ * some index reads: then no index entry changes when r takes row's bytes. */
+static bool index_keys_unchanged(store_table_t *t, uint32_t r, const uint8_t *row, size_t len)
+{
+    size_t offs[t->layout.ncols + 1];
+    bool fixed = t->layout.tail_offset < 0; /* BSATN offsets are the slot's */
+    if (!fixed && store__row_offsets(t, row, len, offs) != LC_OK)
+        return false;
+    for (uint32_t i = 0; i < t->nindexes; i++) {
+        const store_index_t *ix = t->indexes[i];
+        for (uint16_t k = 0; k < ix->ncols; k++) {
+            uint16_t c = ix->cols[k];
+            size_t n, off = fixed ? t->layout.cols[c].offset : offs[c];
+            size_t new_n = fixed ? (size_t)t->layout.cols[c].fixed_size : offs[c + 1] - offs[c];
+            const uint8_t *stored = store_heap_col(t->heap, r, c, &n);
+            if (stored == NULL || n != new_n || memcmp(stored, row + off, n) != 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+int store__split_overwritten(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t *orig,
+                             uint32_t orig_len, lc_err_t *err)
+{
+    int rc = store__tx_reserve_undo(tx, 2, err);
+    if (rc != LC_OK)
+        return rc;
+    if (t->xmax[r] == 0) { /* still live: its current bytes become a new row */
+        lc_buf_reset(&t->scratch);
+        uint32_t n = STORE_ROW_NONE;
+        if ((rc = store_heap_read(t->heap, r, &t->scratch)) != LC_OK)
+            return lc_err_set(err, rc, "reading a row of table %s: %s", t->name, lc_strerror(rc));
+        if ((rc = place_row(tx, t, t->scratch.data, t->scratch.len, &n, err)) != LC_OK)
+            return rc;
+        if ((rc = store__table_index_row(t, n, err)) != LC_OK) {
+            store_heap_delete(t->heap, n);
+            return rc;
+        }
+        undo_entry_t ins = {.kind = UNDO_INSERT, .table = t, .row = n};
+        store__tx_push_undo(tx, &ins, NULL); /* room reserved above */
+        t->live++;
+        undo_entry_t del = {.kind = UNDO_DELETE, .table = t, .row = r};
+        store__row_kill(t, r, tx->offset);
+        store__tx_push_undo(tx, &del, NULL);
+    }
+    NEVER(store_heap_overwrite(t->heap, r, orig, orig_len) != LC_OK);
+    return LC_OK;
+}
+
+/* Update live row r to row's bytes in place when that is safe and cheap:
+ * no index key changes, the new bytes fit r's storage, and no read view is
+ * open (one opened later is handled at commit: tx.c, materialize).  *done
+ * tells whether it happened; when not, nothing changed. */
+static int overwrite_in_place(store_tx_t *tx, store_table_t *t, uint32_t r, const uint8_t *row,
+                              size_t len, bool *done, lc_err_t *err)
+{
+    *done = false;
+    if (t->is_event || atomic_load_explicit(&tx->db->nviews, memory_order_relaxed) != 0 ||
+        !index_keys_unchanged(t, r, row, len))
+        return LC_OK;
+    int rc = store__tx_lock_table(tx, t, err);
+    if (rc == LC_OK)
+        rc = store__tx_reserve_undo(tx, 1, err);
+    if (rc != LC_OK)
+        return rc;
+    lc_buf_reset(&t->scratch);
+    if ((rc = store_heap_read(t->heap, r, &t->scratch)) != LC_OK)
+        return lc_err_set(err, rc, "reading a row of table %s: %s", t->name, lc_strerror(rc));
+    uint8_t *old = lc_arena_memdup(&tx->arena, t->scratch.data, t->scratch.len);
+    if (old == NULL)
+        return lc_err_set(err, LC_ENOMEM, "out of memory");
+    rc = store_heap_overwrite(t->heap, r, row, len);
+    if (rc == LC_ERANGE)
+        return LC_OK; /* the tail would not fit: store a new version */
+    if (rc != LC_OK)
+        return lc_err_set(err, rc, "storing a row of table %s: %s", t->name, lc_strerror(rc));
+    undo_entry_t e = {.kind = UNDO_OVERWRITE,
+                      .table = t,
+                      .row = r,
+                      .old = old,
+                      .old_len = (uint32_t)t->scratch.len};
+    store__tx_push_undo(tx, &e, NULL); /* room reserved above */
+    tx->noverwrites++;
+    *done = true;
+    return LC_OK;
+}
+
 int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uint8_t *row,
                  size_t len, store_insert_result_t *res, lc_err_t *err)
 {
@@ -438,6 +534,15 @@ int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uin
     if (old == STORE_ROW_NONE)
         return lc_err_set(err, LC_ENOTFOUND, "no row in table %s with that %s key", t->name,
                           ix->name);
+    /* A row with these bytes deleted earlier in the transaction is revived
+     * by insert_checked (set semantics): not an in-place case. */
+    bool done = false;
+    if (f.identical == STORE_ROW_NONE &&
+        ((rc = overwrite_in_place(tx, t, old, row, len, &done, err)) != LC_OK || done)) {
+        if (done)
+            fill_result(old, row, len, false, res);
+        return rc;
+    }
     uint32_t undo_mark = tx->nundo;
     if ((rc = delete_row(tx, t, old, err)) != LC_OK)
         return rc;
