@@ -777,6 +777,49 @@ TEST(read_view_sees_its_snapshot)
     store_db_close(db);
 }
 
+/* A row deleted, revived by an identical insert and deleted again has two
+ * delete entries; with a view open it must wait on the pending list once
+ * (twice, and it was freed twice when the view closed). */
+TEST(row_deleted_twice_under_a_view_is_freed_once)
+{
+    store_db_t *db;
+    lc_err_t err;
+    CHECK_OK(store_db_open(&db, &err));
+    uint32_t t, pk;
+    CHECK_OK(make_person(db, &t, &err));
+    CHECK_OK(store_index_id(db, "person_id_idx_btree", &pk));
+    store_tx_t *tx;
+    store_changeset_t cs;
+    CHECK_OK(store_tx_begin(db, &tx, &err));
+    CHECK_OK(insert_person(tx, t, 1, "ann", 30, NULL, &err));
+    CHECK_OK(insert_person(tx, t, 2, "bob", 40, NULL, &err));
+    CHECK_OK(commit(tx, &cs));
+    store_changeset_free(&cs);
+    store_view_t *v;
+    CHECK_OK(store_view_open(db, &v, &err));
+    CHECK_OK(store_tx_begin(db, &tx, &err));
+    uint8_t key[4];
+    uint32_t n;
+    lc_store_u32le(key, 1);
+    CHECK_OK(store_delete_by_point(tx, pk, key, 4, &n, &err));
+    CHECK_OK(insert_person(tx, t, 1, "ann", 30, NULL, &err)); /* revives it */
+    CHECK_OK(store_delete_by_point(tx, pk, key, 4, &n, &err));
+    CHECK_EQ_INT(n, 1);
+    CHECK_OK(commit(tx, &cs));
+    CHECK(cs.ntables == 1 && cs.tables[0].ndeletes == 1 && cs.tables[0].ninserts == 0);
+    store_changeset_free(&cs);
+    uint64_t count;
+    CHECK_OK(store_view_row_count(v, t, &count, &err));
+    CHECK_EQ_INT(count, 2);
+    store_view_close(v);
+    for (int i = 0; i < 2; i++) { /* the first frees the parked row */
+        CHECK_OK(store_tx_begin(db, &tx, &err));
+        CHECK_EQ_INT(tx_count(tx, t), 1);
+        store_tx_rollback(tx);
+    }
+    store_db_close(db);
+}
+
 typedef struct reader_arg {
     store_db_t *db;
     uint32_t table, age_ix, name_ix;
@@ -1136,6 +1179,7 @@ const test_case_t test_store_cases[] = {
     TEST_CASE(primary_key_index_adapts_to_key_density),
     TEST_CASE(signed_integer_keys_order_and_match),
     TEST_CASE(read_view_sees_its_snapshot),
+    TEST_CASE(row_deleted_twice_under_a_view_is_freed_once),
     TEST_CASE(concurrent_readers_see_whole_transactions),
     TEST_CASE(event_table_reports_inserts_but_keeps_nothing),
     TEST_CASE(drop_table_and_rollback),

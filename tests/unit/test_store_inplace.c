@@ -16,8 +16,8 @@ static int make_account(store_db_t *db, uint32_t *table_id, lc_err_t *err)
     lc_arena_t a;
     lc_arena_init(&a, 0);
     const char *names[] = {"id", "name", "balance", "tag"};
-    const sats_type_t *types[] = {sats_prim(SATS_U32), sats_prim(SATS_STRING),
-                                  sats_prim(SATS_I64), sats_prim(SATS_U8)};
+    const sats_type_t *types[] = {sats_prim(SATS_U32), sats_prim(SATS_STRING), sats_prim(SATS_I64),
+                                  sats_prim(SATS_U8)};
     static const uint16_t c0[] = {0}, c3[] = {3};
     store_index_def_t idx[] = {{"account_id_idx_btree", STORE_INDEX_BTREE, 1, c0},
                                {"account_tag_idx_btree", STORE_INDEX_BTREE, 1, c3}};
@@ -221,8 +221,8 @@ static void step(world_t *w, store_tx_t *tx, const acct_t *at_start)
     }
     case 2: /* back to the value before the transaction */
         if (m->live && at_start[id].live) {
-            CHECK_OK(store_update(tx, w->t, w->pk, row, acct_row(row, id, &at_start[id]), &res,
-                                  &err));
+            CHECK_OK(
+                store_update(tx, w->t, w->pk, row, acct_row(row, id, &at_start[id]), &res, &err));
             *m = at_start[id];
             break;
         }
@@ -232,8 +232,7 @@ static void step(world_t *w, store_tx_t *tx, const acct_t *at_start)
         acct_mutate(&w->rnd, &a);
         a.live = true;
         int rc = store_update(tx, w->t, w->pk, row, acct_row(row, id, &a), &res, &err);
-        CHECK_MSG(rc == (m->live ? LC_OK : LC_ENOTFOUND), "update %u: rc %d (%s)", id, rc,
-                  err.msg);
+        CHECK_MSG(rc == (m->live ? LC_OK : LC_ENOTFOUND), "update %u: rc %d (%s)", id, rc, err.msg);
         if (rc == LC_OK)
             *m = a;
         break;
