@@ -245,6 +245,7 @@ static void sd_unref(sess_db_t *sd)
         return;
     LC_ASSERT(sd->head == NULL && sd->fan_head == NULL);
     subs_mgr_free(sd->subs);
+    lc_buf_free(&sd->reply);
     pthread_mutex_destroy(&sd->mu);
     pthread_mutex_destroy(&sd->fan_mu);
     pthread_cond_destroy(&sd->fan_work);
@@ -313,14 +314,52 @@ void sess__sets_counted(session_t *s, uint32_t before)
         atomic_fetch_sub(&s->sd->nsubscribed, 1);
 }
 
-static void held_free_all(session_t *s)
+#define HELD_SPARE_MAX     16  /* blocks kept per session */
+#define HELD_SPARE_MAX_CAP 512 /* bytes: bigger blocks are freed */
+#define HELD_MIN_CAP       128
+
+static void held_free_list(held_t *h)
 {
-    for (held_t *h = s->held_head, *next; h; h = next) {
+    for (held_t *next; h; h = next) {
         next = h->next;
         lc_free(h);
     }
-    s->held_head = s->held_tail = NULL;
+}
+
+static void held_free_all(session_t *s)
+{
+    held_free_list(s->held_head);
+    held_free_list(s->held_spare);
+    s->held_head = s->held_tail = s->held_spare = NULL;
     s->held_bytes = 0;
+    s->nheld_spare = 0;
+}
+
+/* A block for n bytes: a spare one, or a new one (s->mu held). */
+static held_t *held_take(session_t *s, size_t n)
+{
+    held_t *h = s->held_spare;
+    if (h && h->cap >= n) {
+        s->held_spare = h->next;
+        s->nheld_spare--;
+        return h;
+    }
+    size_t cap = LC_MAX(n, (size_t)HELD_MIN_CAP);
+    if ((h = lc_malloc(sizeof *h + cap)) != NULL)
+        h->cap = cap;
+    return h;
+}
+
+/* A sent block goes back to the spares, or is freed (s->mu held). */
+static void held_give_back(session_t *s, held_t *h)
+{
+    if (s->nheld_spare < HELD_SPARE_MAX && h->cap <= HELD_SPARE_MAX_CAP) {
+        h->next = s->held_spare;
+        s->held_spare = h;
+        s->nheld_spare++;
+    } else {
+        lc_free(h);
+    }
 }
 
 static void inq_free_all(session_t *s)
@@ -438,7 +477,7 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
     if (s->failed || s->state >= SS_CLOSING) {
         /* dropped: the client is going */
     } else if (rows && s->confirmed && (s->held_head || offset > db_durable_offset(s->e->db))) {
-        held_t *h = s->held_bytes + n <= HELD_MAX ? lc_malloc(sizeof *h + n) : NULL;
+        held_t *h = s->held_bytes + n <= HELD_MAX ? held_take(s, n) : NULL;
         if (h) {
             s->held_bytes += n;
             h->next = NULL;
@@ -1351,6 +1390,16 @@ void sess__frame_unref(frame_t *f)
     lc_free(f);
 }
 
+op_t *sess__op_new(session_t *s)
+{
+    op_t *op = lc_calloc(1, sizeof *op);
+    if (op) {
+        op->s = s;
+        sess__ref(s);
+    }
+    return op;
+}
+
 void sess__op_free(op_t *op)
 {
     if (op->f)
@@ -1388,6 +1437,8 @@ static void exec_op(void *arg, db_t *db)
 }
 
 /* db_call's callback: the caller's one ReducerResult (steps 4, 7). */
+#define REPLY_BUF_KEEP 65536 /* a bigger reply buffer is not kept */
+
 static void reducer_done(void *arg, const db_call_result_t *res)
 {
     op_t *op = arg;
@@ -1409,8 +1460,7 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     net_query_set_update_t *sets = NULL;
     tx_rows_t tr = {.cs = res->cs};
     lc_arena_init(&tr.arena, 4096);
-    lc_buf_t b;
-    lc_buf_init(&b);
+    lc_buf_t *b = &s->sd->reply; /* we run on the executor: it is ours */
     lc_err_t err;
     int rc = LC_OK;
     switch (o->status) {
@@ -1447,12 +1497,15 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     if (rc)
         lc_err_set(&err, rc, "out of memory");
     else
-        rc = net_v2_encode_reducer_result(&b, true, op->request_id, res->timestamp_us, &out, &err);
+        rc = net_v2_encode_reducer_result(b, true, op->request_id, res->timestamp_us, &out, &err);
     if (rc)
         sess__encode_failed(s, &err);
     else
-        sess__deliver(s, &b, o->status == MOD_OK, o->status == MOD_OK ? res->tx_offset : 0);
-    lc_buf_free(&b);
+        sess__deliver(s, b, o->status == MOD_OK, o->status == MOD_OK ? res->tx_offset : 0);
+    if (b->cap > REPLY_BUF_KEEP || b->oom)
+        lc_buf_free(b);
+    else
+        lc_buf_reset(b);
     sess__tx_rows_free(&tr);
     sess__op_free(op);
 }
@@ -1462,13 +1515,11 @@ static void reducer_done(void *arg, const db_call_result_t *res)
 /* Hand one decoded message to the executor (invariant 2). */
 static int submit(session_t *s, frame_t *f, const net_client_msg_t *m)
 {
-    op_t *op = lc_calloc(1, sizeof *op);
+    op_t *op = sess__op_new(s);
     if (!op)
         return LC_ENOMEM;
-    op->s = s;
     op->m = m;
     op->request_id = m->request_id;
-    sess__ref(s);
     int rc;
     if (m->kind == NET_CM_CALL_REDUCER) {
         mod_caller_t c = {.timestamp_us = lc_now_wall_us()};
@@ -2006,7 +2057,7 @@ void api_sessions_on_durable(api_t *api, db_entry_t *e, uint64_t offset)
             s->held_bytes -= h->len;
             if (!s->failed && s->state < SS_CLOSING)
                 net_ws_send(s->ws, !s->json, h->data, h->len);
-            lc_free(h);
+            held_give_back(s, h);
         }
         pthread_mutex_unlock(&s->mu);
     }

@@ -31,7 +31,7 @@ typedef enum job_kind { JOB_NONE, JOB_CONNECT, JOB_DISCONNECT, JOB_FREE } job_ki
 typedef struct held {
     struct held *next;
     uint64_t offset;
-    size_t len;
+    size_t len, cap; /* cap: bytes at data */
     uint8_t data[];
 } held_t;
 
@@ -76,6 +76,8 @@ typedef struct sess_db {
     uint32_t fan_len;
     bool fan_running;
     bool fan_stop; /* api_sessions_free ran: the thread leaves once idle */
+    /* The executor's buffer for encoding replies (executor only). */
+    lc_buf_t reply;
 } sess_db_t;
 
 struct session {
@@ -102,6 +104,11 @@ struct session {
     uint32_t ninq, capinq;
     held_t *held_head, *held_tail;
     size_t held_bytes;
+    /* Sent held messages' blocks, reused for the next ones: with confirmed
+     * reads every reply is held, and this saves a malloc and a free on
+     * two different threads per reply. */
+    held_t *held_spare;
+    uint32_t nheld_spare;
 
     /* Executor only (invariant 4).  Sorted by id. */
     qset_t *sets;
@@ -175,6 +182,8 @@ void sess__encode_failed(session_t *s, const lc_err_t *err);
 void sess__fail_locked(session_t *s, int code, const char *reason);
 qset_t *sess__find_set(session_t *s, uint32_t id, uint32_t *pos);
 void sess__frame_unref(frame_t *f);
+/* A zeroed op for s (with a reference to s taken), or NULL. */
+op_t *sess__op_new(session_t *s);
 void sess__op_free(op_t *op);
 void sess__qset_free(session_t *s, qset_t *q);
 /* Resolve one query into l.  all_ok: SELECT * FROM * is allowed (Subscribe

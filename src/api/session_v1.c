@@ -431,14 +431,12 @@ static void v1_exec(void *arg, db_t *db)
 
 static int v1_submit(session_t *s, frame_t *f, const net_v1_client_msg_t *m)
 {
-    op_t *op = lc_calloc(1, sizeof *op);
+    op_t *op = sess__op_new(s);
     if (!op)
         return LC_ENOMEM;
-    op->s = s;
     op->f = f;
     op->m1 = m;
     op->request_id = m->request_id;
-    sess__ref(s);
     atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
     int rc;
     if (m->kind == NET_V1_CM_CALL_REDUCER && !m->json) {

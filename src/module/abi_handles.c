@@ -27,8 +27,24 @@
 struct mod_abi_source {
     uint32_t id;
     uint32_t len, pos;
+    uint32_t cap; /* bytes allocated at data */
     uint8_t *data;
 };
+
+/* A dropped source's buffer up to this size is kept for the next source
+ * (every reducer call has one, its arguments), so calls allocate nothing. */
+#define SOURCE_SPARE_MAX 4096u
+#define SOURCE_MIN_CAP   256u
+
+static void source_release(mod_abi_ctx_t *ctx, uint8_t *data, uint32_t cap)
+{
+    if (ctx->spare_source == NULL && cap <= SOURCE_SPARE_MAX) {
+        ctx->spare_source = data;
+        ctx->spare_source_cap = cap;
+    } else {
+        lc_free(data);
+    }
+}
 
 struct mod_abi_sink {
     uint32_t id;
@@ -164,7 +180,8 @@ void mod_abi_ctx_init(mod_abi_ctx_t *ctx)
 
 static void drop_handles(mod_abi_ctx_t *ctx)
 {
-    for (uint32_t i = 0; i < ctx->nsources; i++) lc_free(ctx->sources[i].data);
+    for (uint32_t i = 0; i < ctx->nsources; i++)
+        source_release(ctx, ctx->sources[i].data, ctx->sources[i].cap);
     for (uint32_t i = 0; i < ctx->nsinks; i++) lc_buf_free(&ctx->sinks[i].buf);
     ctx->nsources = ctx->nsinks = 0;
     ctx->next_source_id = ctx->next_sink_id = 1;
@@ -176,6 +193,8 @@ void mod_abi_ctx_free(mod_abi_ctx_t *ctx)
 {
     drop_handles(ctx);
     lc_free(ctx->sources);
+    lc_free(ctx->spare_source);
+    ctx->spare_source = NULL;
     lc_free(ctx->sinks);
     slab_free(&ctx->iters, iter_free);
     slab_free(&ctx->timers, lc_free);
@@ -213,13 +232,19 @@ int mod_abi_source_new(mod_abi_ctx_t *ctx, const uint8_t *bytes, size_t len, uin
         return lc_err_set(err, LC_ERANGE, "too many bytes sources in one call");
     if (lc_grow(&ctx->sources, &ctx->sources_cap, ctx->nsources, sizeof *ctx->sources, 4) != LC_OK)
         return lc_err_set(err, LC_ENOMEM, "out of memory");
-    uint8_t *copy = lc_malloc(len);
-    if (copy == NULL)
+    uint8_t *copy = NULL;
+    uint32_t cap = (uint32_t)LC_MAX(len, (size_t)SOURCE_MIN_CAP);
+    if (ctx->spare_source && ctx->spare_source_cap >= len) {
+        copy = ctx->spare_source;
+        cap = ctx->spare_source_cap;
+        ctx->spare_source = NULL;
+    } else if ((copy = lc_malloc(cap)) == NULL) {
         return lc_err_set(err, LC_ENOMEM, "out of memory");
+    }
     memcpy(copy, bytes, len);
     *id = ctx->next_source_id++;
     ctx->sources[ctx->nsources++] =
-        (mod_abi_source_t){.id = *id, .len = (uint32_t)len, .pos = 0, .data = copy};
+        (mod_abi_source_t){.id = *id, .len = (uint32_t)len, .pos = 0, .cap = cap, .data = copy};
     return LC_OK;
 }
 
@@ -233,7 +258,7 @@ static mod_abi_source_t *source_find(mod_abi_ctx_t *ctx, uint32_t id)
 
 static void source_drop(mod_abi_ctx_t *ctx, mod_abi_source_t *s)
 {
-    lc_free(s->data);
+    source_release(ctx, s->data, s->cap);
     *s = ctx->sources[--ctx->nsources];
 }
 

@@ -165,6 +165,8 @@ typedef struct mod_abi_ctx {
     /* ---- private to abi*.c ---- */
     mod_abi_source_t *sources;
     uint32_t nsources, sources_cap, next_source_id;
+    uint8_t *spare_source; /* a dropped source's buffer, for the next */
+    uint32_t spare_source_cap;
     mod_abi_sink_t *sinks;
     uint32_t nsinks, sinks_cap, next_sink_id;
     mod_abi_slab_t iters;

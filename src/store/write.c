@@ -336,11 +336,11 @@ int store__find_live_copy(store_table_t *t, const uint8_t *row, size_t len, uint
                  .identical = STORE_ROW_NONE,
                  .conflict = STORE_ROW_NONE};
     if (t->first_unique) {
-        lc_buf_t key = {0};
-        int rc = store__index_key_of_bsatn(t->first_unique, row, len, &key);
+        lc_buf_t *key = &t->scratch;
+        lc_buf_reset(key);
+        int rc = store__index_key_of_bsatn(t->first_unique, row, len, key);
         if (rc == LC_OK)
-            rc = store__index_lookup(t->first_unique, key.data, key.len, visit_probe, &f);
-        lc_buf_free(&key);
+            rc = store__index_lookup(t->first_unique, key->data, key->len, visit_probe, &f);
         if (rc != LC_OK)
             return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
     } else {
@@ -512,17 +512,17 @@ int store_update(store_tx_t *tx, uint32_t table_id, uint32_t index_id, const uin
     if (rc != LC_OK)
         return rc;
     /* Find the old row by the new row's key under ix. */
-    lc_buf_t key = {0};
+    lc_buf_t *key = &t->scratch;
+    lc_buf_reset(key);
     probe_t f = {.t = t,
                  .self = STORE_ROW_NONE,
                  .row = row,
                  .len = len,
                  .identical = STORE_ROW_NONE,
                  .conflict = STORE_ROW_NONE};
-    rc = store__index_key_of_bsatn(ix, row, len, &key);
+    rc = store__index_key_of_bsatn(ix, row, len, key);
     if (rc == LC_OK)
-        rc = store__index_lookup(ix, key.data, key.len, visit_probe, &f);
-    lc_buf_free(&key);
+        rc = store__index_lookup(ix, key->data, key->len, visit_probe, &f);
     if (rc != LC_OK)
         return lc_err_set(err, rc, "reading a key of table %s: %s", t->name, lc_strerror(rc));
     /* The live row with that key: the same bytes (nothing to do) or not. */
