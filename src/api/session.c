@@ -314,52 +314,14 @@ void sess__sets_counted(session_t *s, uint32_t before)
         atomic_fetch_sub(&s->sd->nsubscribed, 1);
 }
 
-#define HELD_SPARE_MAX     16  /* blocks kept per session */
-#define HELD_SPARE_MAX_CAP 512 /* bytes: bigger blocks are freed */
-#define HELD_MIN_CAP       128
-
-static void held_free_list(held_t *h)
+static void held_free_all(session_t *s)
 {
-    for (held_t *next; h; h = next) {
+    for (held_t *h = s->held_head, *next; h; h = next) {
         next = h->next;
         lc_free(h);
     }
-}
-
-static void held_free_all(session_t *s)
-{
-    held_free_list(s->held_head);
-    held_free_list(s->held_spare);
-    s->held_head = s->held_tail = s->held_spare = NULL;
+    s->held_head = s->held_tail = NULL;
     s->held_bytes = 0;
-    s->nheld_spare = 0;
-}
-
-/* A block for n bytes: a spare one, or a new one (s->mu held). */
-static held_t *held_take(session_t *s, size_t n)
-{
-    held_t *h = s->held_spare;
-    if (h && h->cap >= n) {
-        s->held_spare = h->next;
-        s->nheld_spare--;
-        return h;
-    }
-    size_t cap = LC_MAX(n, (size_t)HELD_MIN_CAP);
-    if ((h = lc_malloc(sizeof *h + cap)) != NULL)
-        h->cap = cap;
-    return h;
-}
-
-/* A sent block goes back to the spares, or is freed (s->mu held). */
-static void held_give_back(session_t *s, held_t *h)
-{
-    if (s->nheld_spare < HELD_SPARE_MAX && h->cap <= HELD_SPARE_MAX_CAP) {
-        h->next = s->held_spare;
-        s->held_spare = h;
-        s->nheld_spare++;
-    } else {
-        lc_free(h);
-    }
 }
 
 static void inq_free_all(session_t *s)
@@ -477,7 +439,7 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
     if (s->failed || s->state >= SS_CLOSING) {
         /* dropped: the client is going */
     } else if (rows && s->confirmed && (s->held_head || offset > db_durable_offset(s->e->db))) {
-        held_t *h = s->held_bytes + n <= HELD_MAX ? held_take(s, n) : NULL;
+        held_t *h = s->held_bytes + n <= HELD_MAX ? lc_malloc(sizeof *h + n) : NULL;
         if (h) {
             s->held_bytes += n;
             h->next = NULL;
@@ -2057,7 +2019,7 @@ void api_sessions_on_durable(api_t *api, db_entry_t *e, uint64_t offset)
             s->held_bytes -= h->len;
             if (!s->failed && s->state < SS_CLOSING)
                 net_ws_send(s->ws, !s->json, h->data, h->len);
-            held_give_back(s, h);
+            lc_free(h);
         }
         pthread_mutex_unlock(&s->mu);
     }

@@ -31,7 +31,7 @@ typedef enum job_kind { JOB_NONE, JOB_CONNECT, JOB_DISCONNECT, JOB_FREE } job_ki
 typedef struct held {
     struct held *next;
     uint64_t offset;
-    size_t len, cap; /* cap: bytes at data */
+    size_t len;
     uint8_t data[];
 } held_t;
 
@@ -104,11 +104,6 @@ struct session {
     uint32_t ninq, capinq;
     held_t *held_head, *held_tail;
     size_t held_bytes;
-    /* Sent held messages' blocks, reused for the next ones: with confirmed
-     * reads every reply is held, and this saves a malloc and a free on
-     * two different threads per reply. */
-    held_t *held_spare;
-    uint32_t nheld_spare;
 
     /* Executor only (invariant 4).  Sorted by id. */
     qset_t *sets;
