@@ -50,6 +50,18 @@ static int make_person(store_db_t *db, uint32_t *table_id, lc_err_t *err)
     return rc;
 }
 
+/* A new in-memory database with the person table; its table and primary
+ * key index ids. */
+static store_db_t *open_person(uint32_t *t, uint32_t *pk)
+{
+    store_db_t *db;
+    lc_err_t err;
+    CHECK_OK(store_db_open(&db, &err));
+    CHECK_OK(make_person(db, t, &err));
+    CHECK_OK(store_index_id(db, "person_id_idx_btree", pk));
+    return db;
+}
+
 static size_t person_row(uint8_t *out, uint32_t id, const char *name, uint8_t age)
 {
     size_t n = strlen(name), off = 0;
@@ -282,12 +294,9 @@ TEST(sequences_fill_zero_columns)
 
 TEST(rollback_restores_everything)
 {
-    store_db_t *db;
-    lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
     uint32_t t, pk;
-    CHECK_OK(make_person(db, &t, &err));
-    CHECK_OK(store_index_id(db, "person_id_idx_btree", &pk));
+    store_db_t *db = open_person(&t, &pk);
+    lc_err_t err;
     store_tx_t *tx;
     store_changeset_t cs;
     CHECK_OK(store_tx_begin(db, &tx, &err));
@@ -606,12 +615,9 @@ TEST(multi_column_prefix_scans)
  * a B+tree; random-order dense keys move back to an array. */
 TEST(primary_key_index_adapts_to_key_density)
 {
-    store_db_t *db;
-    lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
     uint32_t t, pk;
-    CHECK_OK(make_person(db, &t, &err));
-    CHECK_OK(store_index_id(db, "person_id_idx_btree", &pk));
+    store_db_t *db = open_person(&t, &pk);
+    lc_err_t err;
     store_tx_t *tx;
     CHECK_OK(store_tx_begin(db, &tx, &err));
     uint32_t ids[9000];
@@ -782,12 +788,9 @@ TEST(read_view_sees_its_snapshot)
  * (twice, and it was freed twice when the view closed). */
 TEST(row_deleted_twice_under_a_view_is_freed_once)
 {
-    store_db_t *db;
-    lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
     uint32_t t, pk;
-    CHECK_OK(make_person(db, &t, &err));
-    CHECK_OK(store_index_id(db, "person_id_idx_btree", &pk));
+    store_db_t *db = open_person(&t, &pk);
+    lc_err_t err;
     store_tx_t *tx;
     store_changeset_t cs;
     CHECK_OK(store_tx_begin(db, &tx, &err));
@@ -971,12 +974,9 @@ TEST(drop_table_and_rollback)
  * committed. */
 TEST(allocation_failures_leave_consistent_state)
 {
-    store_db_t *db;
-    lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
     uint32_t t, pk;
-    CHECK_OK(make_person(db, &t, &err));
-    CHECK_OK(store_index_id(db, "person_id_idx_btree", &pk));
+    store_db_t *db = open_person(&t, &pk);
+    lc_err_t err;
     uint64_t committed_rows = 0;
     bool done = false;
     for (long n = 1; !done && n < 5000; n++) {
@@ -1131,12 +1131,9 @@ static void model_step(store_tx_t *tx, uint32_t t, uint32_t pk, model_row_t *m, 
 
 TEST(model_random_operations)
 {
-    store_db_t *db;
-    lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
     uint32_t t, pk;
-    CHECK_OK(make_person(db, &t, &err));
-    CHECK_OK(store_index_id(db, "person_id_idx_btree", &pk));
+    store_db_t *db = open_person(&t, &pk);
+    lc_err_t err;
     static model_row_t committed[MODEL_IDS], working[MODEL_IDS];
     memset(committed, 0, sizeof committed);
     unsigned seed = 42;

@@ -46,6 +46,18 @@ static int make_account(store_db_t *db, uint32_t *table_id, lc_err_t *err)
     return rc;
 }
 
+/* A new in-memory database with the account table; its table and primary
+ * key index ids. */
+static store_db_t *open_accounts(uint32_t *t, uint32_t *pk)
+{
+    store_db_t *db;
+    lc_err_t err;
+    CHECK_OK(store_db_open(&db, &err));
+    CHECK_OK(make_account(db, t, &err));
+    CHECK_OK(store_index_id(db, "account_id_idx_btree", pk));
+    return db;
+}
+
 typedef struct acct {
     bool live;
     uint8_t name_len;
@@ -286,9 +298,7 @@ static void run_model(uint64_t seed)
     memset(&w, 0, sizeof w);
     w.rnd.s = seed;
     lc_err_t err;
-    CHECK_OK(store_db_open(&w.db, &err));
-    CHECK_OK(make_account(w.db, &w.t, &err));
-    CHECK_OK(store_index_id(w.db, "account_id_idx_btree", &w.pk));
+    w.db = open_accounts(&w.t, &w.pk);
     CHECK_OK(store_index_id(w.db, "account_tag_idx_btree", &w.tag_ix));
     store_view_t *views[2] = {NULL, NULL};
     static acct_t snaps[2][IDS];
@@ -350,12 +360,9 @@ TEST(in_place_updates_match_the_model)
  * it, once, however often the row changed in between. */
 TEST(in_place_update_changeset_and_rollback)
 {
-    store_db_t *db;
-    lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
     uint32_t t, pk;
-    CHECK_OK(make_account(db, &t, &err));
-    CHECK_OK(store_index_id(db, "account_id_idx_btree", &pk));
+    store_db_t *db = open_accounts(&t, &pk);
+    lc_err_t err;
     acct_t a = {.live = true, .name_len = 5, .balance = 10, .tag = 1};
     memcpy(a.name, "alice", 5);
     uint8_t row[128], first[128];
@@ -469,12 +476,9 @@ static void *transfer_reader_main(void *p)
 
 TEST(concurrent_readers_see_whole_transfers)
 {
-    store_db_t *db;
-    lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
     uint32_t t, pk;
-    CHECK_OK(make_account(db, &t, &err));
-    CHECK_OK(store_index_id(db, "account_id_idx_btree", &pk));
+    store_db_t *db = open_accounts(&t, &pk);
+    lc_err_t err;
     acct_t m[IDS];
     store_tx_t *tx;
     store_changeset_t cs;
