@@ -52,14 +52,12 @@ static int make_person(store_db_t *db, uint32_t *table_id, lc_err_t *err)
 
 /* A new in-memory database with the person table; its table and primary
  * key index ids. */
-static store_db_t *open_person(uint32_t *t, uint32_t *pk)
+static void open_person(store_db_t **db, uint32_t *t, uint32_t *pk)
 {
-    store_db_t *db;
     lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
-    CHECK_OK(make_person(db, t, &err));
-    CHECK_OK(store_index_id(db, "person_id_idx_btree", pk));
-    return db;
+    CHECK_OK(store_db_open(db, &err));
+    CHECK_OK(make_person(*db, t, &err));
+    CHECK_OK(store_index_id(*db, "person_id_idx_btree", pk));
 }
 
 static size_t person_row(uint8_t *out, uint32_t id, const char *name, uint8_t age)
@@ -295,7 +293,8 @@ TEST(sequences_fill_zero_columns)
 TEST(rollback_restores_everything)
 {
     uint32_t t, pk;
-    store_db_t *db = open_person(&t, &pk);
+    store_db_t *db;
+    open_person(&db, &t, &pk);
     lc_err_t err;
     store_tx_t *tx;
     store_changeset_t cs;
@@ -616,7 +615,8 @@ TEST(multi_column_prefix_scans)
 TEST(primary_key_index_adapts_to_key_density)
 {
     uint32_t t, pk;
-    store_db_t *db = open_person(&t, &pk);
+    store_db_t *db;
+    open_person(&db, &t, &pk);
     lc_err_t err;
     store_tx_t *tx;
     CHECK_OK(store_tx_begin(db, &tx, &err));
@@ -789,7 +789,8 @@ TEST(read_view_sees_its_snapshot)
 TEST(row_deleted_twice_under_a_view_is_freed_once)
 {
     uint32_t t, pk;
-    store_db_t *db = open_person(&t, &pk);
+    store_db_t *db;
+    open_person(&db, &t, &pk);
     lc_err_t err;
     store_tx_t *tx;
     store_changeset_t cs;
@@ -975,7 +976,8 @@ TEST(drop_table_and_rollback)
 TEST(allocation_failures_leave_consistent_state)
 {
     uint32_t t, pk;
-    store_db_t *db = open_person(&t, &pk);
+    store_db_t *db;
+    open_person(&db, &t, &pk);
     lc_err_t err;
     uint64_t committed_rows = 0;
     bool done = false;
@@ -1132,7 +1134,8 @@ static void model_step(store_tx_t *tx, uint32_t t, uint32_t pk, model_row_t *m, 
 TEST(model_random_operations)
 {
     uint32_t t, pk;
-    store_db_t *db = open_person(&t, &pk);
+    store_db_t *db;
+    open_person(&db, &t, &pk);
     lc_err_t err;
     static model_row_t committed[MODEL_IDS], working[MODEL_IDS];
     memset(committed, 0, sizeof committed);

@@ -48,14 +48,12 @@ static int make_account(store_db_t *db, uint32_t *table_id, lc_err_t *err)
 
 /* A new in-memory database with the account table; its table and primary
  * key index ids. */
-static store_db_t *open_accounts(uint32_t *t, uint32_t *pk)
+static void open_accounts(store_db_t **db, uint32_t *t, uint32_t *pk)
 {
-    store_db_t *db;
     lc_err_t err;
-    CHECK_OK(store_db_open(&db, &err));
-    CHECK_OK(make_account(db, t, &err));
-    CHECK_OK(store_index_id(db, "account_id_idx_btree", pk));
-    return db;
+    CHECK_OK(store_db_open(db, &err));
+    CHECK_OK(make_account(*db, t, &err));
+    CHECK_OK(store_index_id(*db, "account_id_idx_btree", pk));
 }
 
 typedef struct acct {
@@ -298,7 +296,7 @@ static void run_model(uint64_t seed)
     memset(&w, 0, sizeof w);
     w.rnd.s = seed;
     lc_err_t err;
-    w.db = open_accounts(&w.t, &w.pk);
+    open_accounts(&w.db, &w.t, &w.pk);
     CHECK_OK(store_index_id(w.db, "account_tag_idx_btree", &w.tag_ix));
     store_view_t *views[2] = {NULL, NULL};
     static acct_t snaps[2][IDS];
@@ -361,7 +359,8 @@ TEST(in_place_updates_match_the_model)
 TEST(in_place_update_changeset_and_rollback)
 {
     uint32_t t, pk;
-    store_db_t *db = open_accounts(&t, &pk);
+    store_db_t *db;
+    open_accounts(&db, &t, &pk);
     lc_err_t err;
     acct_t a = {.live = true, .name_len = 5, .balance = 10, .tag = 1};
     memcpy(a.name, "alice", 5);
@@ -477,7 +476,8 @@ static void *transfer_reader_main(void *p)
 TEST(concurrent_readers_see_whole_transfers)
 {
     uint32_t t, pk;
-    store_db_t *db = open_accounts(&t, &pk);
+    store_db_t *db;
+    open_accounts(&db, &t, &pk);
     lc_err_t err;
     acct_t m[IDS];
     store_tx_t *tx;
