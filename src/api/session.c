@@ -454,6 +454,10 @@ static void send_payload(session_t *s, const uint8_t *p, size_t n, bool rows, ui
         } else {
             sess__fail_locked(s, NET_WS_POLICY, "too many messages waiting for durability");
         }
+    } else if (db_running_alone(s->e->db)) {
+        /* The only work on the executor (one client, light load): write it
+         * now rather than wake the loop to do it. */
+        net_ws_send_urgent(s->ws, !s->json, p, n);
     } else {
         net_ws_send(s->ws, !s->json, p, n); /* LC_EIO: closing; net handles slow clients */
     }
@@ -2009,6 +2013,7 @@ void api_sessions_on_durable(api_t *api, db_entry_t *e, uint64_t offset)
     sess_db_t *sd = sd_get(api, e, false);
     if (!sd)
         return;
+    bool alone = db_running_alone(e->db); /* an inline commit on the executor */
     pthread_mutex_lock(&sd->mu);
     for (session_t *s = sd->head; s; s = s->next) {
         pthread_mutex_lock(&s->mu);
@@ -2017,7 +2022,11 @@ void api_sessions_on_durable(api_t *api, db_entry_t *e, uint64_t offset)
             if (!(s->held_head = h->next))
                 s->held_tail = NULL;
             s->held_bytes -= h->len;
-            if (!s->failed && s->state < SS_CLOSING)
+            if (s->failed || s->state >= SS_CLOSING)
+                ;
+            else if (alone) /* see send_payload */
+                net_ws_send_urgent(s->ws, !s->json, h->data, h->len);
+            else
                 net_ws_send(s->ws, !s->json, h->data, h->len);
             lc_free(h);
         }

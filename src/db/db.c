@@ -58,6 +58,7 @@ static int submit(db_t *db, db_job_t *j)
     else
         db->head = j;
     db->tail = j;
+    atomic_store_explicit(&db->queued, true, memory_order_relaxed);
     pthread_mutex_unlock(&db->mu);
     /* Outside the lock, so that the executor does not wake only to block
      * on it; and only for the first job: with more queued, it is awake or
@@ -403,12 +404,15 @@ static void *executor_main(void *arg)
         }
         db_job_t *batch = db->head, *recycle = NULL;
         db->head = db->tail = NULL;
+        atomic_store_explicit(&db->queued, false, memory_order_relaxed);
         pthread_mutex_unlock(&db->mu);
         while (batch) {
             db_job_t *next = batch->next;
+            db->batch_rest = next != NULL;
             run_job(db, batch, &recycle);
             batch = next;
         }
+        db->batch_rest = false;
         if (recycle)
             recycle_jobs(db, recycle);
         db__sched_run_due(db, lc_now_wall_us());
@@ -420,6 +424,12 @@ static void *executor_main(void *arg)
 }
 
 /* ---------------------------------------------------------------- public calls */
+
+bool db_running_alone(db_t *db)
+{
+    return executing == db && !db->batch_rest &&
+           !atomic_load_explicit(&db->queued, memory_order_relaxed);
+}
 
 static db_job_t *job_new(db_job_kind_t kind)
 {

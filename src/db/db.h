@@ -162,6 +162,13 @@ bool db_has_module(db_t *db);
 uint64_t db_def_generation(db_t *db);
 
 uint64_t db_durable_offset(db_t *db);
+/* On the executor (a job's callback, or its log flush and durability
+ * notice): whether there is no other work (no job left in the batch,
+ * nothing queued).  A reply to it is
+ * worth writing at once (net_ws_send_urgent); one among many is better left
+ * to the loop, which writes a connection's replies together.  False on any
+ * other thread. */
+bool db_running_alone(db_t *db);
 /* Wait until offset is durable (-1: forever). */
 int db_wait_durable(db_t *db, uint64_t offset, int64_t timeout_us);
 

@@ -82,6 +82,8 @@ struct db {
     pthread_mutex_t mu; /* guards head, tail, stopping */
     pthread_cond_t cv;
     db_job_t *head, *tail;
+    atomic_bool queued; /* head != NULL, readable without mu */
+    bool batch_rest;    /* executor only: jobs of the current batch remain */
     bool stopping;
     db_job_t *free_jobs; /* recycled call jobs (guarded by mu) */
     uint32_t nfree_jobs;

@@ -478,8 +478,12 @@ int dur_writer_submit_framed_inline(dur_writer_t *w, uint64_t first_offset, size
     w->busy = false;
     if (rc != LC_OK)
         fail_locked(w, err);
+    /* The thread waits for busy to clear only with records queued meanwhile;
+     * waking it otherwise would cost a futex call per inline commit. */
+    bool wake = w->head != NULL;
     pthread_mutex_unlock(&w->mu);
-    pthread_cond_signal(&w->work); /* the thread may wait for busy to clear */
+    if (wake)
+        pthread_cond_signal(&w->work);
     return rc;
 }
 

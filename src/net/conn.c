@@ -211,6 +211,10 @@ void net__conn_process_mail(net_conn_t *c)
     uv_mutex_lock(&c->lock);
     out_list_t m = c->mbox;
     c->mbox.head = c->mbox.tail = NULL;
+    if (m.head) { /* they go out before anything sent later */
+        c->out_idle = false;
+        c->idle_published = false;
+    }
     c->scheduled = false;
     bool slow = c->too_slow;
     uv_mutex_unlock(&c->lock);
@@ -230,9 +234,55 @@ void net__conn_process_mail(net_conn_t *c)
 
 /* ---------------------------------------------------------------- writing */
 
+/* The loop has bytes to write: senders queue behind them. */
+static void conn_busy(net_conn_t *c)
+{
+    if (!c->idle_published)
+        return;
+    uv_mutex_lock(&c->lock);
+    c->out_idle = false;
+    uv_mutex_unlock(&c->lock);
+    c->idle_published = false;
+}
+
+/* An open WebSocket with nothing to write: a sender may write at once. */
+static void publish_idle(net_conn_t *c)
+{
+    if (c->idle_published || c->state != CONN_WS || c->writing || c->wq.head)
+        return;
+    uv_mutex_lock(&c->lock);
+    c->out_idle = !c->closed && !c->ws_closing && c->mbox.head == NULL;
+    c->idle_published = c->out_idle;
+    uv_mutex_unlock(&c->lock);
+}
+
 void net__conn_write(net_conn_t *c, net_out_t *o)
 {
+    conn_busy(c);
     net__out_push(&c->wq, o);
+}
+
+int net__conn_post_now_locked(net_conn_t *c, net_out_t *o)
+{
+    if (!c->out_idle || c->mbox.head || c->closed || c->ws_closing || c->too_slow)
+        return net__conn_post_locked(c, o, true);
+    ssize_t n = send(c->fd, o->data, o->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    net_stats_t *st = &c->loop->stats;
+    if (n > 0)
+        atomic_fetch_add_explicit(&st->bytes_out, (size_t)n, memory_order_relaxed);
+    if (n == (ssize_t)o->len) {
+        atomic_fetch_add_explicit(&st->msgs_out, 1, memory_order_relaxed);
+        lc_free(o);
+        return LC_OK;
+    }
+    /* The socket is full (or failing: the loop's own write will say so):
+     * the rest goes the usual way. */
+    if (n > 0) {
+        o->len -= (size_t)n;
+        memmove(o->data, o->data + n, o->len);
+    }
+    c->out_idle = false;
+    return net__conn_post_locked(c, o, true);
 }
 
 static void linger_step(net_conn_t *c);
@@ -267,6 +317,7 @@ static void on_written(uv_write_t *req, int status)
     net__conn_flush(c);
     if (c->state == CONN_LINGER)
         linger_step(c);
+    publish_idle(c);
 }
 
 void net__conn_flush(net_conn_t *c)
@@ -492,6 +543,7 @@ void net__conn_new(net_loop_t *l, int fd)
         return;
     }
     c->tcp.data = c;
+    c->fd = fd;
     c->state = CONN_HTTP;
     c->next = l->conns;
     if (l->conns)

@@ -372,6 +372,10 @@ int net_ws_accept(net_http_req_t *req, const char *subprotocol, const net_ws_cal
  * closed (a harmless no-op) or the client is too slow (it is disconnected
  * with 1008 "too slow"); LC_ENOMEM. */
 int net_ws_send(net_ws_t *ws, bool binary, const void *data, size_t len);
+/* The same, but when the connection has nothing else to write the message
+ * is written at once on the calling thread (one send, no wake-up of the
+ * loop): for a reply whose latency matters more than batching it. */
+int net_ws_send_urgent(net_ws_t *ws, bool binary, const void *data, size_t len);
 /* Start the close handshake (any thread): later sends are dropped, the
  * Close goes after what is queued.  reason is cut to 123 bytes. */
 void net_ws_close(net_ws_t *ws, int code, const char *reason);

@@ -172,10 +172,15 @@ struct net_conn {
     bool too_slow;    /* out_bytes went over the limit */
     size_t out_bytes; /* invariant 5 */
     out_list_t mbox;
+    /* An open WebSocket with nothing queued, in flight or in the mailbox
+     * as far as the loop knows: net_ws_send_urgent may write at once. */
+    bool out_idle;
     net_ws_callbacks_t ws_cb; /* set once, before ws_accepted */
     void *ws_user;
+    int fd; /* the socket; set before any other thread sees the connection */
     /* ---- loop thread only */
     conn_state_t state;
+    bool idle_published;          /* out_idle may be true */
     struct net_conn *prev, *next; /* the loop's connections */
     struct net_conn *ready_next;  /* the loop's ready list (under the loop's lock) */
     uv_tcp_t tcp;
@@ -278,6 +283,10 @@ void net__conn_unref(net_conn_t *c);
  * with LC_EIO and marking the client too slow if that passes the limit. */
 int net__conn_post(net_conn_t *c, net_out_t *o, bool counted);
 int net__conn_post_locked(net_conn_t *c, net_out_t *o, bool counted);
+/* Like post_locked (counted), but on an idle WebSocket (out_idle, empty
+ * mailbox) write o at once on the calling thread; what the socket does not
+ * take is queued as usual. */
+int net__conn_post_now_locked(net_conn_t *c, net_out_t *o);
 /* Wake c's loop to look at its mailbox; the caller holds c->lock. */
 void net__conn_schedule_locked(net_conn_t *c);
 /* Queue bytes for the socket (loop thread); written by the next flush. */

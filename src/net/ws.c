@@ -678,7 +678,7 @@ int net_ws_accept(net_http_req_t *req, const char *subprotocol, const net_ws_cal
 
 /* ---------------------------------------------------------------- sending */
 
-int net_ws_send(net_ws_t *ws, bool binary, const void *data, size_t len)
+static int ws_send(net_ws_t *ws, bool binary, const void *data, size_t len, bool now)
 {
     net_out_t *o = frame_new(OUT_WS_MSG, binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME, data, len);
     if (o == NULL)
@@ -689,10 +689,20 @@ int net_ws_send(net_ws_t *ws, bool binary, const void *data, size_t len)
         lc_free(o);
         rc = LC_EIO;
     } else {
-        rc = net__conn_post_locked(ws, o, true);
+        rc = now ? net__conn_post_now_locked(ws, o) : net__conn_post_locked(ws, o, true);
     }
     uv_mutex_unlock(&ws->lock);
     return rc;
+}
+
+int net_ws_send(net_ws_t *ws, bool binary, const void *data, size_t len)
+{
+    return ws_send(ws, binary, data, len, false);
+}
+
+int net_ws_send_urgent(net_ws_t *ws, bool binary, const void *data, size_t len)
+{
+    return ws_send(ws, binary, data, len, true);
 }
 
 void net_ws_close(net_ws_t *ws, int code, const char *reason)

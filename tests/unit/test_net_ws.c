@@ -505,6 +505,59 @@ TEST(net_ws_send_from_thread)
     net_server_stop(s);
 }
 
+/* net_ws_send_urgent writes at once when the connection is idle and
+ * queues otherwise: mixed with net_ws_send, and with messages big enough to
+ * fill the socket (a partial direct write queues its rest), every message
+ * arrives whole and in order. */
+TEST(net_ws_send_urgent_keeps_order)
+{
+    net_server_t *s = start_default();
+    CHECK(s != NULL);
+    tc_t *c = ws_connect(s, "/ws");
+    CHECK(c != NULL);
+    tc_frame_t f;
+    CHECK(tc_ws_text(c, "hi")); /* the accept has been applied, the loop is idle */
+    CHECK(tc_ws_read(c, &f));
+    free(f.data);
+    pthread_mutex_lock(&W.lock);
+    net_ws_t *ws = W.ws;
+    pthread_mutex_unlock(&W.lock);
+    CHECK(ws != NULL);
+    enum { N = 400, BIG = 300 * 1024 };
+    static uint8_t msg[BIG];
+    unsigned seed = 12345;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t len = i < 40 || i % 97 == 5 ? BIG : 4 + (seed >> 8) % 200;
+        lc_store_u32le(msg, (uint32_t)i);
+        memset(msg + 4, 'a' + i % 26, len - 4);
+        bool urgent = i < 40 || (seed >> 20) % 3 != 0; /* the first fill the socket */
+        CHECK_OK(urgent ? net_ws_send_urgent(ws, true, msg, len) : net_ws_send(ws, true, msg, len));
+    }
+    seed = 12345;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t len = i < 40 || i % 97 == 5 ? BIG : 4 + (seed >> 8) % 200;
+        CHECK(tc_ws_read(c, &f));
+        CHECK_MSG(f.len == len && lc_load_u32le(f.data) == (uint32_t)i,
+                  "message %d: %zu bytes, index %u", i, f.len,
+                  f.len >= 4 ? lc_load_u32le(f.data) : 0);
+        bool fill_ok = true;
+        for (size_t k = 4; k < len; k++) fill_ok &= f.data[k] == 'a' + i % 26;
+        CHECK_MSG(fill_ok, "message %d: damaged payload", i);
+        free(f.data);
+    }
+    /* still a working connection: an echo goes both ways */
+    CHECK(tc_ws_text(c, "after"));
+    CHECK(tc_ws_read(c, &f));
+    CHECK_EQ_STR((char *)f.data, "after");
+    free(f.data);
+    tc_close(c);
+    CHECK(wait_closes(1));
+    release();
+    net_server_stop(s);
+}
+
 TEST(net_ws_too_slow)
 {
     net_config_t cfg;
@@ -607,6 +660,7 @@ const test_case_t test_net_ws_cases[] = {
     TEST_CASE(net_ws_invalid_frames),
     TEST_CASE(net_ws_flood_cut_off_others_served),
     TEST_CASE(net_ws_send_from_thread),
+    TEST_CASE(net_ws_send_urgent_keeps_order),
     TEST_CASE(net_ws_too_slow),
     TEST_CASE(net_ws_early_frames),
     TEST_CASE(net_ws_shutdown_sends_1001),
