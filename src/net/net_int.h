@@ -35,6 +35,11 @@
  *  1. Only the loop thread touches the socket, the parser, the write queue
  *     and conn->state.  Other threads reach a connection only through its
  *     mailbox (conn->mbox, under conn->lock) and the loop's ready list.
+ *     One exception, net_ws_send_urgent: while conn->out_idle (an open
+ *     WebSocket whose loop has nothing queued, in flight or taken from the
+ *     mailbox), a thread holding conn->lock may send() a message itself.
+ *     The loop clears out_idle under the lock before it writes anything,
+ *     so the two never write at once and order (invariant 4) holds.
  *  2. conn->closed is set, under conn->lock, before uv_close; after it no
  *     thread posts to the mailbox, so no thread touches conn->loop again:
  *     a connection may outlive its loop (held by a request or a message).
