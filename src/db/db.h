@@ -40,13 +40,16 @@
 
 typedef struct db db_t;
 
+/* Transactions between snapshots unless configured: the reference's 1,000,000. */
+#define DB_SNAPSHOT_EVERY 1000000
+
 typedef struct db_config {
     const char *dir;       /* the database's directory; NULL = in memory, nothing durable */
     wasm_engine_t *engine; /* shared by all databases (borrowed) */
     uint8_t identity[32];  /* the database identity, little-endian */
     dur_fsync_policy_t fsync;
     uint32_t fsync_interval_ms;
-    uint64_t snapshot_every; /* transactions between snapshots; 0 = 100000 */
+    uint64_t snapshot_every; /* transactions between snapshots; 0 = DB_SNAPSHOT_EVERY */
     wasm_limits_t limits;    /* per call; time_ms 0 = no watchdog */
     uint64_t log_max_bytes;  /* module log bound; 0 = default */
     /* Called on the executor thread after every commit that changed
