@@ -1407,8 +1407,7 @@ static void exec_op(void *arg, db_t *db)
 
 static void reducer_done(void *arg, const db_call_result_t *res)
 {
-    op_t *op = arg;
-    session_t *s = op->s;
+    session_t *s = arg; /* submit's reference */
     api_t *api = s->api;
     const mod_outcome_t *o = &res->outcome;
     atomic_fetch_add(&api->stats.reducer_calls, 1);
@@ -1416,7 +1415,7 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     if (o->status != MOD_OK)
         atomic_fetch_add(&api->stats.reducer_errors, 1);
     if (!sess__live(s)) {
-        sess__op_free(op);
+        sess_unref(s);
         return;
     }
     char text[sizeof o->message];
@@ -1463,7 +1462,7 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     if (rc)
         lc_err_set(&err, rc, "out of memory");
     else
-        rc = net_v2_encode_reducer_result(b, true, op->request_id, res->timestamp_us, &out, &err);
+        rc = net_v2_encode_reducer_result(b, true, res->request_id, res->timestamp_us, &out, &err);
     if (rc)
         sess__encode_failed(s, &err);
     else
@@ -1473,7 +1472,7 @@ static void reducer_done(void *arg, const db_call_result_t *res)
     else
         lc_buf_reset(b);
     sess__tx_rows_free(&tr);
-    sess__op_free(op);
+    sess_unref(s);
 }
 
 /* ---------------------------------------------------------------- client messages (arrival) */
@@ -1481,22 +1480,26 @@ static void reducer_done(void *arg, const db_call_result_t *res)
 /* Hand one decoded message to the executor (invariant 2). */
 static int submit(session_t *s, frame_t *f, const net_client_msg_t *m)
 {
+    if (m->kind == NET_CM_CALL_REDUCER) {
+        /* No op: the call job carries everything, the request id in the
+         * caller, and reducer_done gets s (this reference). */
+        mod_caller_t c = {.timestamp_us = lc_now_wall_us(), .request_id = m->request_id};
+        memcpy(c.identity, s->caller.claims.identity.le, 32);
+        memcpy(c.connection_id, s->connection_id, 16);
+        sess__ref(s);
+        int rc = db_call(s->e->db, m->name, m->args, m->args_len, &c, reducer_done, s);
+        if (rc)
+            sess_unref(s);
+        return rc;
+    }
     op_t *op = sess__op_new(s);
     if (!op)
         return LC_ENOMEM;
     op->m = m;
     op->request_id = m->request_id;
-    int rc;
-    if (m->kind == NET_CM_CALL_REDUCER) {
-        mod_caller_t c = {.timestamp_us = lc_now_wall_us()};
-        memcpy(c.identity, s->caller.claims.identity.le, 32);
-        memcpy(c.connection_id, s->connection_id, 16);
-        rc = db_call(s->e->db, m->name, m->args, m->args_len, &c, reducer_done, op);
-    } else {
-        op->f = f;
-        atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
-        rc = db_exec(s->e->db, exec_op, op);
-    }
+    op->f = f;
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    int rc = db_exec(s->e->db, exec_op, op);
     if (rc)
         sess__op_free(op);
     return rc;

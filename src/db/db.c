@@ -204,15 +204,22 @@ static void queue_log_record(db_t *db, const store_changeset_t *cs, int64_t ts_u
 
 /* Commit tx and queue the changeset for the log.  On success *cs holds the
  * changeset (caller frees). */
-int db__commit(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, lc_err_t *err)
+/* reuse: cs is kept across commits (store_tx_commit_reuse). */
+static int commit_into(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, bool reuse,
+                       lc_err_t *err)
 {
-    int rc = store_tx_commit(tx, cs, err);
+    int rc = reuse ? store_tx_commit_reuse(tx, cs, err) : store_tx_commit(tx, cs, err);
     if (rc)
         return rc;
     atomic_fetch_add(&db->stats.commits, 1);
     if (cs->tx_offset != 0 && db->writer)
         queue_log_record(db, cs, ts_us);
     return LC_OK;
+}
+
+int db__commit(db_t *db, store_tx_t *tx, int64_t ts_us, store_changeset_t *cs, lc_err_t *err)
+{
+    return commit_into(db, tx, ts_us, cs, false, err);
 }
 
 /* Tell the commit hook (subscriptions, the network layer) what changed. */
@@ -226,7 +233,7 @@ void db__notify_commit(db_t *db, const store_changeset_t *cs)
 void db__finish_reducer(db_t *db, store_tx_t *tx, uint32_t rid, const mod_caller_t *caller,
                         const uint8_t *args, size_t len, db_call_cb cb, void *arg)
 {
-    db_call_result_t res = {.timestamp_us = caller->timestamp_us};
+    db_call_result_t res = {.timestamp_us = caller->timestamp_us, .request_id = caller->request_id};
     lc_err_t err;
     atomic_fetch_add(&db->stats.calls, 1);
     mod_host_call_reducer(db->host, tx, rid, caller, args, len, &res.outcome);
@@ -239,19 +246,26 @@ void db__finish_reducer(db_t *db, store_tx_t *tx, uint32_t rid, const mod_caller
             cb(arg, &res);
         return;
     }
-    store_changeset_t cs;
-    if (db__commit(db, tx, caller->timestamp_us, &cs, &err)) {
+    /* The database's own changeset, reused call after call, unless a
+     * callback below runs a reducer in turn. */
+    store_changeset_t local, *cs = db->call_cs_busy ? &local : &db->call_cs;
+    bool reuse = cs == &db->call_cs;
+    if (commit_into(db, tx, caller->timestamp_us, cs, reuse, &err)) {
         outcome_set(&res.outcome, MOD_INTERNAL_ERROR, "commit failed: %s", err.msg);
         if (cb)
             cb(arg, &res);
         return;
     }
-    res.tx_offset = cs.tx_offset;
-    res.cs = &cs;
-    db__notify_commit(db, &cs);
+    res.tx_offset = cs->tx_offset;
+    res.cs = cs;
+    db->call_cs_busy |= reuse;
+    db__notify_commit(db, cs);
     if (cb)
         cb(arg, &res);
-    store_changeset_free(&cs);
+    if (reuse)
+        db->call_cs_busy = false;
+    else
+        store_changeset_free(cs);
 }
 
 /* Run reducer rid in a new transaction. */
@@ -261,7 +275,8 @@ void db__run_reducer(db_t *db, uint32_t rid, const mod_caller_t *caller, const u
     store_tx_t *tx;
     lc_err_t err;
     if (store_tx_begin(db->store, &tx, &err)) {
-        db_call_result_t res = {.timestamp_us = caller->timestamp_us};
+        db_call_result_t res = {.timestamp_us = caller->timestamp_us,
+                                .request_id = caller->request_id};
         outcome_set(&res.outcome, MOD_INTERNAL_ERROR, "%s", err.msg);
         if (cb)
             cb(arg, &res);
@@ -294,7 +309,8 @@ static int find_reducer(db_t *db, const char *name)
 
 static void run_call(db_t *db, db_job_t *j)
 {
-    db_call_result_t res = {.timestamp_us = j->caller.timestamp_us};
+    db_call_result_t res = {.timestamp_us = j->caller.timestamp_us,
+                            .request_id = j->caller.request_id};
     if (!db->host) {
         outcome_set(&res.outcome, MOD_BAD_REQUEST, "database has no module: publish one first");
         goto fail;
@@ -730,6 +746,7 @@ void db_close(db_t *db)
     if (db->store)
         store_db_close(db->store);
     lc_buf_free(&db->logq);
+    store_changeset_free(&db->call_cs);
     while (db->free_jobs) {
         db_job_t *next = db->free_jobs->next;
         job_free(db->free_jobs);

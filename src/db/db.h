@@ -111,6 +111,7 @@ typedef struct db_call_result {
     uint64_t tx_offset;          /* committed offset; 0 if nothing was written */
     const store_changeset_t *cs; /* what it changed (valid during the callback) */
     int64_t timestamp_us;
+    uint32_t request_id; /* the caller's (mod_caller_t) */
 } db_call_result_t;
 
 typedef void (*db_call_cb)(void *arg, const db_call_result_t *res);

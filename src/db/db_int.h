@@ -84,6 +84,9 @@ struct db {
     db_job_t *head, *tail;
     atomic_bool queued; /* head != NULL, readable without mu */
     bool batch_rest;    /* executor only: jobs of the current batch remain */
+    /* The changeset of reducer calls, kept for the next (executor only). */
+    store_changeset_t call_cs;
+    bool call_cs_busy;
     bool stopping;
     db_job_t *free_jobs; /* recycled call jobs (guarded by mu) */
     uint32_t nfree_jobs;

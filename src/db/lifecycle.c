@@ -38,7 +38,8 @@ static void forget_jwt(db_t *db, const uint8_t connection_id[16])
 
 static void report(db_job_t *j, mod_status_t st, const char *msg)
 {
-    db_call_result_t res = {.timestamp_us = j->caller.timestamp_us};
+    db_call_result_t res = {.timestamp_us = j->caller.timestamp_us,
+                            .request_id = j->caller.request_id};
     res.outcome.status = st;
     if (msg)
         snprintf(res.outcome.message, sizeof res.outcome.message, "%s", msg);

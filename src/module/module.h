@@ -80,6 +80,9 @@ typedef struct mod_caller {
     uint8_t identity[32];      /* little-endian */
     uint8_t connection_id[16]; /* little-endian; all zero = none */
     int64_t timestamp_us;      /* the call's timestamp, µs since the Unix epoch */
+    /* The client's request id, handed back in the call's result
+     * (db_call_result_t); the module never sees it. */
+    uint32_t request_id;
 } mod_caller_t;
 
 typedef enum mod_status {

@@ -173,6 +173,10 @@ typedef struct store_changeset {
 /* Commit: make the changes visible to new readers and fill cs (which the
  * caller frees with store_changeset_free).  tx is freed. */
 int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err);
+/* The same into a changeset kept for reuse: cs is zeroed memory or one a
+ * previous commit filled (freed or not); its arena is reset rather than
+ * made anew, so a small changeset costs no malloc. */
+int store_tx_commit_reuse(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err);
 /* Undo every change of the transaction exactly; tx is freed. */
 void store_tx_rollback(store_tx_t *tx);
 void store_changeset_free(store_changeset_t *cs);

@@ -513,10 +513,31 @@ static void free_dead_rows(store_tx_t *tx, uint64_t oldest)
     }
 }
 
+#define CHANGESET_CHUNK 4096
+
+static int commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err);
+
 int store_tx_commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
 {
     memset(cs, 0, sizeof *cs);
-    lc_arena_init(&cs->arena, 4096);
+    lc_arena_init(&cs->arena, CHANGESET_CHUNK);
+    return commit(tx, cs, err);
+}
+
+int store_tx_commit_reuse(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
+{
+    lc_arena_t a = cs->arena;
+    if (a.chunk_size == 0)
+        lc_arena_init(&a, CHANGESET_CHUNK);
+    else
+        lc_arena_reset(&a); /* keeps its chunk: no malloc for a small changeset */
+    memset(cs, 0, sizeof *cs);
+    cs->arena = a;
+    return commit(tx, cs, err);
+}
+
+static int commit(store_tx_t *tx, store_changeset_t *cs, lc_err_t *err)
+{
     if (tx->failed) {
         store_tx_rollback(tx);
         return lc_err_set(err, LC_EINTERNAL,
