@@ -176,6 +176,22 @@ static bool expect_close(tc_t *c, int code, const char *reason)
     return tc_wait_eof(c);
 }
 
+/* Connect to /ws and round trip once, so that the accept has been applied
+ * and the loop is idle; *c gets the client, the result the server's handle
+ * (NULL on failure). */
+static net_ws_t *ws_connect_ready(net_server_t *s, tc_t **c)
+{
+    tc_frame_t f;
+    *c = ws_connect(s, "/ws");
+    if (*c == NULL || !tc_ws_text(*c, "hi") || !tc_ws_read(*c, &f))
+        return NULL;
+    free(f.data);
+    pthread_mutex_lock(&W.lock);
+    net_ws_t *ws = W.ws;
+    pthread_mutex_unlock(&W.lock);
+    return ws;
+}
+
 /* ---------------------------------------------------------------- tests */
 
 TEST(net_ws_handshake_echo_close)
@@ -466,17 +482,10 @@ TEST(net_ws_send_from_thread)
 {
     net_server_t *s = start_default();
     CHECK(s != NULL);
-    tc_t *c = ws_connect(s, "/ws");
-    CHECK(c != NULL);
-    /* Round trip once so that the accept has been applied. */
-    tc_frame_t f;
-    CHECK(tc_ws_text(c, "hi"));
-    CHECK(tc_ws_read(c, &f));
-    free(f.data);
-    pthread_mutex_lock(&W.lock);
-    net_ws_t *ws = W.ws;
-    pthread_mutex_unlock(&W.lock);
+    tc_t *c;
+    net_ws_t *ws = ws_connect_ready(s, &c);
     CHECK(ws != NULL);
+    tc_frame_t f;
     /* This thread is not the loop's. */
     for (int i = 0; i < 200; i++) {
         char msg[32];
@@ -513,16 +522,10 @@ TEST(net_ws_send_urgent_keeps_order)
 {
     net_server_t *s = start_default();
     CHECK(s != NULL);
-    tc_t *c = ws_connect(s, "/ws");
-    CHECK(c != NULL);
-    tc_frame_t f;
-    CHECK(tc_ws_text(c, "hi")); /* the accept has been applied, the loop is idle */
-    CHECK(tc_ws_read(c, &f));
-    free(f.data);
-    pthread_mutex_lock(&W.lock);
-    net_ws_t *ws = W.ws;
-    pthread_mutex_unlock(&W.lock);
+    tc_t *c;
+    net_ws_t *ws = ws_connect_ready(s, &c); /* the loop is idle */
     CHECK(ws != NULL);
+    tc_frame_t f;
     enum { N = 400, BIG = 300 * 1024 };
     static uint8_t msg[BIG];
     unsigned seed = 12345;
@@ -565,15 +568,9 @@ TEST(net_ws_too_slow)
     cfg.max_out_bytes = 256 * 1024;
     net_server_t *s = start(&cfg);
     CHECK(s != NULL);
-    tc_t *c = ws_connect(s, "/ws");
-    CHECK(c != NULL);
-    tc_frame_t f;
-    CHECK(tc_ws_text(c, "hi"));
-    CHECK(tc_ws_read(c, &f));
-    free(f.data);
-    pthread_mutex_lock(&W.lock);
-    net_ws_t *ws = W.ws;
-    pthread_mutex_unlock(&W.lock);
+    tc_t *c;
+    net_ws_t *ws = ws_connect_ready(s, &c);
+    CHECK(ws != NULL);
     /* The client reads nothing; the server's queue grows to the bound. */
     static uint8_t chunk[64 * 1024];
     int sent = 0;
