@@ -1402,9 +1402,9 @@ static void exec_op(void *arg, db_t *db)
     sess__op_free(op);
 }
 
-/* db_call's callback: the caller's one ReducerResult (steps 4, 7). */
 #define REPLY_BUF_KEEP 65536 /* a bigger reply buffer is not kept */
 
+/* db_call's callback: the caller's one ReducerResult (steps 4, 7). */
 static void reducer_done(void *arg, const db_call_result_t *res)
 {
     session_t *s = arg; /* submit's reference */
@@ -2025,11 +2025,10 @@ void api_sessions_on_durable(api_t *api, db_entry_t *e, uint64_t offset)
             if (!(s->held_head = h->next))
                 s->held_tail = NULL;
             s->held_bytes -= h->len;
-            if (s->failed || s->state >= SS_CLOSING)
-                ;
-            else if (alone) /* see send_payload */
+            bool open = !s->failed && s->state < SS_CLOSING;
+            if (open && alone) /* see send_payload */
                 net_ws_send_urgent(s->ws, !s->json, h->data, h->len);
-            else
+            else if (open)
                 net_ws_send(s->ws, !s->json, h->data, h->len);
             lc_free(h);
         }
