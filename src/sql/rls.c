@@ -81,6 +81,16 @@ int sql__rls_attach(const mod_def_t *def, lc_arena_t *a, sql_schema_t *schema, l
     return LC_OK;
 }
 
+sql_caller_t *sql_rls_caller(const sql_caller_t *subscriber, lc_arena_t *a)
+{
+    sql_caller_t *c = lc_arena_alloc(a, sizeof *c);
+    if (c) {
+        *c = (sql_caller_t){.is_owner = true, .no_rls = true};
+        memcpy(c->sender, subscriber->sender, sizeof c->sender);
+    }
+    return c;
+}
+
 int sql__rls_plan(sql_plan_t *p, lc_arena_t *a, lc_err_t *err)
 {
     const sql_stmt_t *s = p->stmt;
@@ -90,11 +100,9 @@ int sql__rls_plan(sql_plan_t *p, lc_arena_t *a, lc_err_t *err)
     for (uint32_t i = 0; i < s->nfrom; i++) any |= s->from[i].t->nrls > 0;
     if (!any)
         return LC_OK;
-    sql_caller_t *rc_caller = lc_arena_alloc(a, sizeof *rc_caller);
+    sql_caller_t *rc_caller = sql_rls_caller(p->caller, a);
     if (!rc_caller || !(p->rls = lc_arena_zalloc(a, s->nfrom * sizeof *p->rls)))
         return oom(err);
-    *rc_caller = (sql_caller_t){.is_owner = true, .no_rls = true};
-    memcpy(rc_caller->sender, p->caller->sender, sizeof rc_caller->sender);
     for (uint32_t i = 0; i < s->nfrom; i++) {
         const sql_table_t *t = s->from[i].t;
         sql_rls_t *r = &p->rls[i];

@@ -182,6 +182,10 @@ bool sql_sub_match(const sql_plan_t *p, sats_value_t *const *rows);
  * spelling, aliases and whitespace do not matter; a plan filtered by
  * row-level security also keys on the caller. */
 int sql_sub_key(const sql_plan_t *p, lc_buf_t *out);
+/* The caller row-level security rules are planned as for subscriber: the
+ * owner (rules read any table), without rules of its own, with the
+ * subscriber's :sender.  In arena a; NULL when out of memory. */
+sql_caller_t *sql_rls_caller(const sql_caller_t *subscriber, lc_arena_t *a);
 /* Parse text, check it is in the subscription subset, plan it for caller
  * (who must outlive the plan) and fill its shape, in a: a subscription
  * query, or a row-level security rule (from a table's rls). */

@@ -141,11 +141,10 @@ static int plan_query(subs_query_t *q, const sql_caller_t *c, lc_err_t *err)
  * filters each fragment's rows). */
 static int plan_fragments(subs_query_t *q, const sql_table_t *t, lc_err_t *err)
 {
-    sql_caller_t *rules = caller_copy(q, true);
+    const sql_caller_t *rules = sql_rls_caller(&q->caller, &q->arena);
     q->frag = lc_arena_zalloc(&q->arena, t->nrls * sizeof *q->frag);
     if (!rules || !q->frag)
         return lc_err_set(err, LC_ENOMEM, "out of memory");
-    rules->is_owner = true; /* rules read any table (rls.c) */
     int rc = LC_OK;
     for (uint32_t i = 0; rc == LC_OK && i < t->nrls; i++, q->nfrag++)
         rc = sql_sub_compile(t->rls[i], q->schema, rules, &q->arena, &q->frag[i].plan,
