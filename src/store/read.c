@@ -24,7 +24,10 @@ typedef struct reader {
 
 /* Take t's read lock for a view, unless this thread runs the active
  * transaction: it holds the write lock already and cannot be mutating
- * while it reads.  Returns whether the lock was taken. */
+ * while it reads.  Returns whether the lock was taken.  (Such a view would
+ * see the bytes of rows the transaction rewrote in place: db_int.h
+ * invariant 6 assumes no view is read on the writer's thread during a
+ * transaction, which no caller does.) */
 static bool read_lock(reader_t rd, store_table_t *t)
 {
     if (rd.writer || rd.db->writer_thread == (unsigned long)pthread_self())
