@@ -253,6 +253,21 @@ static void fill_result(uint32_t r, const uint8_t *row, size_t len, bool existed
     res->row_len = (uint32_t)len;
 }
 
+/* Step 6 for row r placed by place_row (undo room reserved): index it and
+ * log it, or take it out of the heap again. */
+static int index_placed_row(store_tx_t *tx, store_table_t *t, uint32_t r, lc_err_t *err)
+{
+    int rc = store__table_index_row(t, r, err);
+    if (rc != LC_OK) {
+        store_heap_delete(t->heap, r);
+        return rc;
+    }
+    undo_entry_t e = {.kind = UNDO_INSERT, .table = t, .row = r};
+    store__tx_push_undo(tx, &e, NULL);
+    t->live++;
+    return LC_OK;
+}
+
 /* Steps 3-6 for a row already checked and with sequences filled. */
 static int insert_checked(store_tx_t *tx, store_table_t *t, const uint8_t *row, size_t len,
                           store_insert_result_t *res, lc_err_t *err)
@@ -278,13 +293,8 @@ static int insert_checked(store_tx_t *tx, store_table_t *t, const uint8_t *row, 
         fill_result(f.identical, row, len, f.identical_live, res);
         return LC_OK;
     }
-    if ((rc = store__table_index_row(t, r, err)) != LC_OK) {
-        store_heap_delete(t->heap, r);
+    if ((rc = index_placed_row(tx, t, r, err)) != LC_OK)
         return rc;
-    }
-    undo_entry_t e = {.kind = UNDO_INSERT, .table = t, .row = r};
-    store__tx_push_undo(tx, &e, NULL); /* room reserved above */
-    t->live++;
     fill_result(r, row, len, false, res);
     return LC_OK;
 }
@@ -439,15 +449,9 @@ int store__split_overwritten(store_tx_t *tx, store_table_t *t, uint32_t r, const
         uint32_t n = STORE_ROW_NONE;
         if ((rc = store_heap_read(t->heap, r, &t->scratch)) != LC_OK)
             return lc_err_set(err, rc, "reading a row of table %s: %s", t->name, lc_strerror(rc));
-        if ((rc = place_row(tx, t, t->scratch.data, t->scratch.len, &n, err)) != LC_OK)
+        if ((rc = place_row(tx, t, t->scratch.data, t->scratch.len, &n, err)) != LC_OK ||
+            (rc = index_placed_row(tx, t, n, err)) != LC_OK)
             return rc;
-        if ((rc = store__table_index_row(t, n, err)) != LC_OK) {
-            store_heap_delete(t->heap, n);
-            return rc;
-        }
-        undo_entry_t ins = {.kind = UNDO_INSERT, .table = t, .row = n};
-        store__tx_push_undo(tx, &ins, NULL); /* room reserved above */
-        t->live++;
         undo_entry_t del = {.kind = UNDO_DELETE, .table = t, .row = r};
         store__row_kill(t, r, tx->offset);
         store__tx_push_undo(tx, &del, NULL);
