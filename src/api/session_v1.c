@@ -95,6 +95,26 @@ static int v1_scan(db_t *db, const tlist_t *l, bool keep_empty, bool as_deletes,
     return rc;
 }
 
+/* Answer a (un)subscribe: the applied message of kind with the scanned
+ * tables tu (freed here), or on failure (rc) the SubscriptionError. */
+static void v1_answer(session_t *s, const net_v1_client_msg_t *m, net_v1_server_kind_t kind,
+                      uint64_t t0, int rc, const lc_err_t *err, net_v1_table_update_t *tu,
+                      uint32_t ntu, uint64_t offset)
+{
+    if (rc == LC_OK) {
+        net_v1_server_msg_t r = {.kind = kind,
+                                 .request_id = m->request_id,
+                                 .query_id = m->query_id,
+                                 .duration_us = (int64_t)(lc_now_mono_us() - t0),
+                                 .ntables = ntu,
+                                 .tables = tu};
+        sess__v1_send(s, &r, true, offset);
+    } else {
+        v1_sub_error(s, m, err->msg);
+    }
+    lc_free(tu);
+}
+
 /* Subscribe (the legacy set), SubscribeSingle and SubscribeMulti. */
 static void v1_subscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
 {
@@ -122,21 +142,13 @@ static void v1_subscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
         v1_drop_set(s, pos); /* Subscribe replaces the whole legacy set */
     if (rc == LC_OK && (rc = sess__add_set(s, id, &l)))
         lc_err_set(&err, rc, "out of memory");
-    if (rc == LC_OK) {
+    if (rc == LC_OK)
         atomic_fetch_add(&s->api->stats.subscriptions, 1);
-        net_v1_server_msg_t r = {.kind = legacy   ? NET_V1_SM_INITIAL_SUBSCRIPTION
-                                         : single ? NET_V1_SM_SUBSCRIBE_APPLIED
-                                                  : NET_V1_SM_SUBSCRIBE_MULTI_APPLIED,
-                                 .request_id = m->request_id,
-                                 .query_id = m->query_id,
-                                 .duration_us = (int64_t)(lc_now_mono_us() - t0),
-                                 .ntables = ntu,
-                                 .tables = tu};
-        sess__v1_send(s, &r, true, offset);
-    } else {
-        v1_sub_error(s, m, err.msg);
-    }
-    lc_free(tu);
+    v1_answer(s, m,
+              legacy   ? NET_V1_SM_INITIAL_SUBSCRIPTION
+              : single ? NET_V1_SM_SUBSCRIBE_APPLIED
+                       : NET_V1_SM_SUBSCRIBE_MULTI_APPLIED,
+              t0, rc, &err, tu, ntu, offset);
     sess__scans_free(rows, l.n);
     sess__tlist_free(s, &l);
 }
@@ -161,19 +173,8 @@ static void v1_unsubscribe(session_t *s, db_t *db, const net_v1_client_msg_t *m)
     uint64_t offset = 0;
     lc_err_t err;
     int rc = v1_scan(db, &l, single, true, &rows, &tu, &ntu, &offset, &err);
-    if (rc == LC_OK) {
-        net_v1_server_msg_t r = {.kind = single ? NET_V1_SM_UNSUBSCRIBE_APPLIED
-                                                : NET_V1_SM_UNSUBSCRIBE_MULTI_APPLIED,
-                                 .request_id = m->request_id,
-                                 .query_id = m->query_id,
-                                 .duration_us = (int64_t)(lc_now_mono_us() - t0),
-                                 .ntables = ntu,
-                                 .tables = tu};
-        sess__v1_send(s, &r, true, offset);
-    } else {
-        v1_sub_error(s, m, err.msg);
-    }
-    lc_free(tu);
+    v1_answer(s, m, single ? NET_V1_SM_UNSUBSCRIBE_APPLIED : NET_V1_SM_UNSUBSCRIBE_MULTI_APPLIED,
+              t0, rc, &err, tu, ntu, offset);
     sess__scans_free(rows, l.n);
     if (rc == LC_OK)
         v1_drop_set(s, pos);
